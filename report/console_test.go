@@ -1,0 +1,236 @@
+package report
+
+import (
+	"bytes"
+	"io"
+	"strings"
+	"testing"
+)
+
+func render(r *Run, opts ConsoleOptions) string {
+	var b bytes.Buffer
+	c := NewConsole(&b, opts)
+	Replay(c, r)
+	_ = c.Close()
+	return b.String()
+}
+
+func TestConsoleGolden(t *testing.T) {
+	tests := []struct {
+		name    string
+		run     *Run
+		opts    ConsoleOptions
+		want    []string // must appear
+		notWant []string // must not appear
+	}{
+		{
+			name: "pipe", run: sampleRun(), opts: ConsoleOptions{},
+			want: []string{
+				"=== Running our first containers on Kubernetes (k8s/kubectl-run.md)\n",
+				"ok   k8s/kubectl-run.md:22  $ kubectl get nodes  183ms\n",
+				"skip k8s/kubectl-run.md:27  youtube https://youtu.be/x  40µs\n",
+				"FAIL k8s/kubectl-run.md:42  $ kubectl run pingpong --image alpine ping 127.0.0.1  1.2s\n",
+				"expected output at k8s/kubectl-run.md:47 (-) against the actual output of k8s/kubectl-run.md:42 (+):\n",
+				"     - pod/pingpong created\n     + pod/pingpong configured\n",
+				"     ┌─ screen of pane 0 ",
+				"     │ >   ping 127.0.0.1\n",
+				"     placeholder <podname> → pingpong-7c9d5f\n",
+				"     exit statuses: 0 1\n",
+				"FAIL k8s/kubectl-run.md:52  [pane 1] $ kubectl logs pingpong --tail 1 | grep -c 100%  2.0s\n",
+				"ERR  k8s/deployments.md:14  [pane 1] longwait Running  1m01s\n",
+				"--- k8s/kubectl-run.md: FAIL  2 labs, 6 steps: 3 passed, 2 failed, 1 skipped in 3.5s\n",
+				"--- shared/title.md: SKIP  no labs in 0µs\n",
+				"    slide 4: Cleaning up  (k8s/deployments.md:30)\nskip k8s/deployments.md:30  nothing to replay in this lab\n",
+				"chapters:\n  FAIL k8s/kubectl-run.md  2 labs, 6 steps",
+				"FAIL 3 chapters, 4 labs, 8 steps: 4 passed, 2 failed, 1 error, 1 skipped in 1m05s\n",
+				"note: pane 1: shell replaced after exit status 137\n",
+			},
+			notWant: []string{"\x1b", "\r", "| NAME", "error,\n     | "},
+		},
+		{
+			name: "pipe-quiet", run: sampleRun(), opts: ConsoleOptions{Quiet: true},
+			want: []string{
+				"FAIL k8s/kubectl-run.md:42", "- pod/pingpong created", "screen of pane 0",
+				"failed steps:\n", "FAIL 3 chapters, 4 labs, 8 steps",
+			},
+			notWant: []string{"ok   ", "skip ", "===", "--- k8s", "\x1b"},
+		},
+		{
+			name: "pipe-verbose", run: sampleRun(), opts: ConsoleOptions{Verbose: true},
+			want: []string{
+				"ok   k8s/kubectl-run.md:22  $ kubectl get nodes  183ms\n     | NAME    STATUS",
+				"     | deployment.apps/web created\n",
+			},
+			notWant: []string{"\x1b"},
+		},
+		{
+			name: "terminal", run: sampleRun(), opts: ConsoleOptions{Color: true},
+			want: []string{
+				"\x1b[32mok  \x1b[0m k8s/kubectl-run.md:22",
+				"\x1b[31;1mFAIL\x1b[0m k8s/kubectl-run.md:42",
+				"     \x1b[31m- pod/pingpong created\x1b[0m\n     \x1b[32m+ pod/pingpong configured\x1b[0m\n",
+				"     \x1b[31mthe output differs from the expected output\x1b[0m\n",
+			},
+			// The pane's own colour codes and carriage return never reach the console.
+			notWant: []string{"\x1b[31merror", "\r"},
+		},
+		{
+			name: "terminal-quiet", run: sampleRun(), opts: ConsoleOptions{Color: true, Quiet: true},
+			want:    []string{"\x1b[31;1mFAIL\x1b[0m k8s/kubectl-run.md:42", "\x1b[1mfailed steps:\x1b[0m"},
+			notWant: []string{"\x1b[32mok  "},
+		},
+		{
+			name: "terminal-verbose", run: sampleRun(), opts: ConsoleOptions{Color: true, Verbose: true},
+			want: []string{"     \x1b[2m| NAME    STATUS"},
+		},
+		{
+			name: "pipe-passing", run: passingRun(), opts: ConsoleOptions{},
+			want:    []string{"PASS 1 chapter, 1 lab, 1 step: 1 passed in 2.0s\n"},
+			notWant: []string{"failed steps:", "chapters:"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := render(tt.run, tt.opts)
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("output lacks %q", w)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(got, w) {
+					t.Errorf("output has %q", w)
+				}
+			}
+			golden(t, "console-"+tt.name+".golden", []byte(got))
+		})
+	}
+}
+
+// A failure in quiet mode must still say everything a person needs to fix it.
+func TestConsoleQuietKeepsFailureDetails(t *testing.T) {
+	full := render(sampleRun(), ConsoleOptions{})
+	quiet := render(sampleRun(), ConsoleOptions{Quiet: true})
+	start := strings.Index(full, "FAIL k8s/kubectl-run.md:42")
+	end := strings.Index(full, "ok   k8s/kubectl-run.md:50")
+	if start < 0 || end < start {
+		t.Fatalf("cannot find the failed step in the full output:\n%s", full)
+	}
+	if block := full[start:end]; !strings.Contains(quiet, block) {
+		t.Errorf("quiet output lacks the failure block:\n%s\nquiet output:\n%s", block, quiet)
+	}
+}
+
+func TestFormatDuration(t *testing.T) {
+	tests := []struct {
+		ns   int64
+		want string
+	}{
+		{0, "0µs"}, {999, "0µs"}, {40_000, "40µs"}, {2_000_000, "2ms"}, {999_999_999, "999ms"},
+		{1_250_000_000, "1.2s"}, {59_940_000_000, "59.9s"}, {64_500_000_000, "1m05s"},
+		{3_725_000_000_000, "1h02m05s"},
+	}
+	for _, tt := range tests {
+		if got := FormatDuration(timeNS(tt.ns)); got != tt.want {
+			t.Errorf("FormatDuration(%dns) = %q, want %q", tt.ns, got, tt.want)
+		}
+	}
+}
+
+func TestStepLabel(t *testing.T) {
+	tests := []struct {
+		s    StepResult
+		want string
+	}{
+		{StepResult{Kind: "command", Command: "kubectl get pods"}, "$ kubectl get pods"},
+		{StepResult{Kind: "command", Command: "cat <<EOF\nhello\nEOF"}, "$ cat <<EOF …"},
+		{StepResult{Kind: "command", Command: "  echo hi\n\n"}, "$ echo hi"},
+		{StepResult{Kind: "command", Command: "kubectl run web \\\n  --image nginx \\\n  --port 80\nkubectl get pods"}, "$ kubectl run web --image nginx --port 80 …"},
+		{StepResult{Kind: "command", Command: "echo a \\\n  b"}, "$ echo a b"},
+		{StepResult{Kind: "wait", Command: "Running"}, "wait Running"},
+		{StepResult{Kind: "paste"}, "paste"},
+	}
+	for _, tt := range tests {
+		if got := StepLabel(tt.s); got != tt.want {
+			t.Errorf("StepLabel(%q %q) = %q, want %q", tt.s.Kind, tt.s.Command, got, tt.want)
+		}
+	}
+}
+
+func TestClean(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"plain\ttext\n", "plain\ttext\n"},
+		{"\x1b[1;31mred\x1b[0m", "red"},
+		{"a\r\nb", "a\nb"},
+		{"\x1b]0;title\x07x", "x"},
+		{"\x1b]8;;http://x\x1b\\link", "link"},
+		{"bell\x07 back\b", "bell back"},
+		{"bad \xff byte", "bad \uFFFD byte"},
+		{"unterminated \x1b[12", "unterminated "},
+		{"é → ✓", "é → ✓"},
+	}
+	for _, tt := range tests {
+		if got := clean(tt.in); got != tt.want {
+			t.Errorf("clean(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestCounts(t *testing.T) {
+	n := StepCounts(sampleRun().Chapters[0].Labs)
+	if n != (Counts{Passed: 3, Failed: 2, Skipped: 1}) {
+		t.Errorf("StepCounts = %+v", n)
+	}
+	p, f, s := CountSteps(sampleRun().Chapters[1].Labs)
+	if p != 1 || f != 1 || s != 0 {
+		t.Errorf("CountSteps = %d, %d, %d; want 1, 1, 0 (errors count as failures)", p, f, s)
+	}
+	if got := (Counts{}).String(); got != "no steps" {
+		t.Errorf("empty Counts = %q", got)
+	}
+}
+
+// Zero values and nil runs render without panicking, in every mode.
+func TestZeroValues(t *testing.T) {
+	empty := &Run{Chapters: []ChapterResult{{Labs: []LabResult{{}, {Steps: []StepResult{{}, {Status: Failed}, {Status: Error, Diff: "x", Screen: "\n\n"}}}}}}}
+	for _, opts := range []ConsoleOptions{{}, {Color: true}, {Quiet: true}, {Verbose: true}, {Live: true, Width: 1}} {
+		var b bytes.Buffer
+		c := NewConsole(&b, opts)
+		Replay(c, empty)
+		Replay(c, nil)
+		c.RunDone(nil)
+		_ = c.Close()
+		if b.Len() == 0 {
+			t.Errorf("%+v: no output at all", opts)
+		}
+	}
+	for _, w := range []func(*bytes.Buffer, *Run) error{
+		func(b *bytes.Buffer, r *Run) error { return WriteJSON(b, r) },
+		func(b *bytes.Buffer, r *Run) error { return WriteJUnit(b, r) },
+		func(b *bytes.Buffer, r *Run) error { return WriteGitHub(b, r) },
+	} {
+		if err := w(&bytes.Buffer{}, empty); err != nil {
+			t.Error(err)
+		}
+		if err := w(&bytes.Buffer{}, nil); err == nil {
+			t.Error("a nil run gave no error")
+		}
+	}
+}
+
+func BenchmarkConsole(b *testing.B) {
+	r := sampleRun()
+	for b.Loop() {
+		c := NewConsole(io.Discard, ConsoleOptions{Color: true, Verbose: true})
+		Replay(c, r)
+	}
+}
+
+func BenchmarkJUnit(b *testing.B) {
+	r := sampleRun()
+	for b.Loop() {
+		if err := WriteJUnit(io.Discard, r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,74 @@
+// Package report holds the results of a run and renders them for people
+// (console) and for CI (JSON, JUnit XML, GitHub annotations). It knows
+// nothing of terminals or clusters: the executor fills a Run as it goes.
+package report
+
+import "time"
+
+// Status of a step, lab or run.
+type Status string
+
+const (
+	Passed  Status = "passed"
+	Failed  Status = "failed"
+	Skipped Status = "skipped"
+	// Error means labrun could not try the step at all (bad input, no shell).
+	Error Status = "error"
+)
+
+// Run is one replay of a deck.
+type Run struct {
+	Deck     string          `json:"deck"`
+	Cluster  string          `json:"cluster"`
+	Kubectl  string          `json:"kubectl,omitempty"`
+	Started  time.Time       `json:"started"`
+	Duration time.Duration   `json:"duration_ns"`
+	Status   Status          `json:"status"`
+	Chapters []ChapterResult `json:"chapters"`
+	// Notes are run-level remarks (a shell replaced, a cluster kept).
+	Notes []string `json:"notes,omitempty"`
+}
+
+// ChapterResult groups the labs of one chapter.
+type ChapterResult struct {
+	File     string        `json:"file"`
+	Title    string        `json:"title,omitempty"`
+	Status   Status        `json:"status"`
+	Duration time.Duration `json:"duration_ns"`
+	Labs     []LabResult   `json:"labs"`
+}
+
+// LabResult is one `.lab[` section.
+type LabResult struct {
+	File       string        `json:"file"`
+	Line       int           `json:"line"`
+	Slide      int           `json:"slide"`
+	SlideTitle string        `json:"slide_title,omitempty"`
+	Status     Status        `json:"status"`
+	Duration   time.Duration `json:"duration_ns"`
+	Steps      []StepResult  `json:"steps"`
+}
+
+// StepResult is the outcome of one step.
+type StepResult struct {
+	File     string        `json:"file"`
+	Line     int           `json:"line"`
+	Kind     string        `json:"kind"`
+	Command  string        `json:"command"`
+	Pane     int           `json:"pane"`
+	Status   Status        `json:"status"`
+	Reason   string        `json:"reason,omitempty"`
+	Duration time.Duration `json:"duration_ns"`
+	// ExitStatuses are the exit statuses of the commands a block ran, in order.
+	ExitStatuses []int `json:"exit_statuses,omitempty"`
+	// Expected is the expected-output block checked against this step, if any.
+	Expected     string `json:"expected,omitempty"`
+	ExpectedFile string `json:"expected_file,omitempty"`
+	ExpectedLine int    `json:"expected_line,omitempty"`
+	Actual       string `json:"actual,omitempty"`
+	Diff         string `json:"diff,omitempty"`
+	// Screen is the active pane's screen when the step failed.
+	Screen string `json:"screen,omitempty"`
+	// Substituted records placeholders filled in, as "placeholder → value".
+	Substituted []string `json:"substituted,omitempty"`
+}
