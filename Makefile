@@ -1,0 +1,58 @@
+# labrun's build. `make demo` replays the demo deck against the built-in fake
+# cluster; `make test` runs the whole test suite. Both build what they need,
+# including bin/kubectl from the pinned upstream module when the machine has
+# no kubectl.
+
+GO       ?= go
+BIN      := $(CURDIR)/bin
+KUBECTL_VERSION := v1.32.4
+# The kubectl runs and tests use: the host's if it has one, else ours.
+HOST_KUBECTL := $(shell command -v kubectl 2>/dev/null)
+NEED_KUBECTL := $(if $(HOST_KUBECTL),,$(BIN)/kubectl)
+# Tests find bin/kubectl after the host's own.
+TEST_ENV := PATH="$$PATH:$(BIN)"
+
+.PHONY: all build demo test test-short vet fmt kubectl bench fuzz clean
+
+all: build
+
+build: $(BIN)/labrun
+
+$(BIN)/labrun: $(shell find cmd cluster executor parser report tmux -name '*.go' -not -name '*_test.go') go.mod go.sum
+	$(GO) build -o $@ ./cmd/labrun
+
+# kubectl built from k8s.io/kubectl at a pinned version (tools/kubectl has
+# its own go.mod so labrun's dependencies stay small).
+kubectl: $(BIN)/kubectl
+$(BIN)/kubectl: tools/kubectl/main.go tools/kubectl/go.mod tools/kubectl/go.sum
+	cd tools/kubectl && $(GO) build -trimpath -ldflags "-s -w \
+		-X k8s.io/component-base/version.gitVersion=$(KUBECTL_VERSION) \
+		-X k8s.io/component-base/version.gitMajor=1 \
+		-X k8s.io/component-base/version.gitMinor=32 \
+		-X k8s.io/client-go/pkg/version.gitVersion=$(KUBECTL_VERSION) \
+		-X k8s.io/client-go/pkg/version.gitMajor=1 \
+		-X k8s.io/client-go/pkg/version.gitMinor=32" -o $@ .
+
+demo: $(BIN)/labrun $(NEED_KUBECTL)
+	$(BIN)/labrun run fixtures/demo/pingpong.md
+
+vet:
+	$(GO) vet ./...
+
+test: vet $(NEED_KUBECTL)
+	$(TEST_ENV) $(GO) test -race -count=1 -timeout 20m ./...
+
+test-short:
+	$(TEST_ENV) $(GO) test -short ./...
+
+bench: $(NEED_KUBECTL)
+	$(TEST_ENV) $(GO) test -run '^$$' -bench . -count 6 ./...
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParseChapter -fuzztime 10m ./parser
+
+fmt:
+	gofmt -l -w cmd cluster executor parser report tmux tools
+
+clean:
+	rm -rf $(BIN)

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/labrun/labrun/parser"
+)
+
+func newListCmd(st streams) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "list FILE...",
+		Short: "Print the steps a run would replay, without running anything",
+		Long: `Print, for each chapter, the slides that hold labs and the steps a run would
+replay: file:line, step kind, the command or directive argument, and the
+expected output a lab's last command is checked against. --json prints the
+same as JSON (schema in the README).`,
+		Example: `  labrun list ../shared/seed/kubectl-run.md
+  labrun list --json deck.yml | jq '.chapters[].slides[].labs[].steps[].text'`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			deck, diags, err := loadDecks(args)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				if diags == nil {
+					diags = []parser.Diagnostic{}
+				}
+				enc := json.NewEncoder(st.out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(struct {
+					*parser.Deck
+					Diagnostics []parser.Diagnostic `json:"diagnostics"`
+				}{deck, diags})
+			}
+			printDiagnostics(st.err, diags)
+			printDeck(st.out, deck)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of text")
+	return cmd
+}
+
+// printDeck lists labs and steps for people.
+func printDeck(w io.Writer, deck *parser.Deck) {
+	labs, steps := 0, 0
+	for _, ch := range deck.Chapters {
+		fmt.Fprintf(w, "%s", ch.File)
+		if ch.Title != "" {
+			fmt.Fprintf(w, "  %s", ch.Title)
+		}
+		fmt.Fprintln(w)
+		for _, sl := range ch.Slides {
+			if len(sl.Labs) == 0 {
+				continue
+			}
+			fmt.Fprintf(w, "  slide %d  %s\n", sl.Number, sl.Title)
+			for _, lab := range sl.Labs {
+				labs++
+				fmt.Fprintf(w, "    lab at line %d\n", lab.Pos.Line)
+				for _, s := range lab.Steps {
+					steps++
+					kind := string(s.Kind)
+					if s.Directive != "" && s.Directive != kind {
+						kind += "(" + s.Directive + ")"
+					}
+					text := strings.ReplaceAll(strings.TrimRight(s.Text, "\n"), "\n", "\n"+strings.Repeat(" ", 24))
+					fmt.Fprintf(w, "      %5d  %-10s  %s\n", s.Pos.Line, kind, text)
+				}
+				if lab.Expected != nil {
+					fmt.Fprintf(w, "      %5d  %-10s  %s\n", lab.Expected.Pos.Line, "expect",
+						strings.ReplaceAll(strings.TrimRight(lab.Expected.Text, "\n"), "\n", "\n"+strings.Repeat(" ", 24)))
+				}
+			}
+		}
+	}
+	fmt.Fprintf(w, "%d chapters, %d labs, %d steps\n", len(deck.Chapters), labs, steps)
+}
+
+func newLintCmd(st streams) *cobra.Command {
+	return &cobra.Command{
+		Use:   "lint FILE...",
+		Short: "Report authoring mistakes in chapters or decks",
+		Long: `Report what would make a lab run wrong or not at all: unclosed fences,
+unbalanced brackets, unknown directives, labs hidden in notes or comments,
+bad copy regexes, placeholders nothing fills in, and more. Each problem is
+printed with file:line:column, the source line and a caret.
+
+Exit status: 0 when there are no errors (warnings allowed), 1 on errors,
+2 when a file cannot be read.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, diags, err := loadDecks(args)
+			if err != nil {
+				return err
+			}
+			errs := printDiagnostics(st.out, diags)
+			fmt.Fprintf(st.out, "%d problems (%d errors, %d warnings)\n", len(diags), errs, len(diags)-errs)
+			if errs > 0 {
+				return &exitError{code: exitFailed}
+			}
+			return nil
+		},
+	}
+}

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/labrun/labrun/parser"
+)
+
+// loadDecks reads every chapter or manifest named and joins them into one
+// deck. Missing files are a usage error; problems inside files are
+// diagnostics, returned for the caller to print.
+func loadDecks(paths []string) (*parser.Deck, []parser.Diagnostic, error) {
+	deck := &parser.Deck{File: strings.Join(paths, " ")}
+	var diags []parser.Diagnostic
+	for _, p := range paths {
+		if _, err := os.Stat(p); err != nil {
+			return nil, nil, &exitError{exitUsage, fmt.Errorf("cannot read %s: %w", p, err)}
+		}
+		d, ds := parser.Load(p, os.ReadFile)
+		diags = append(diags, ds...)
+		if d == nil {
+			continue
+		}
+		if len(paths) == 1 {
+			deck.Title = d.Title
+		}
+		deck.Chapters = append(deck.Chapters, d.Chapters...)
+	}
+	return deck, diags, nil
+}
+
+// printDiagnostics writes diagnostics with their source line and a caret,
+// and counts the errors among them.
+func printDiagnostics(w io.Writer, diags []parser.Diagnostic) (errors int) {
+	for _, d := range diags {
+		fmt.Fprintln(w, d.Format())
+		if d.Severity == parser.SeverityError {
+			errors++
+		}
+	}
+	return errors
+}

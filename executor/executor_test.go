@@ -1,0 +1,139 @@
+package executor
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/labrun/labrun/cluster/fake/busybox"
+	"github.com/labrun/labrun/parser"
+	"github.com/labrun/labrun/report"
+)
+
+// The test binary doubles as the busybox the fake cluster's containers run.
+func TestMain(m *testing.M) {
+	if code, ok := busybox.Dispatch(os.Args); ok {
+		os.Exit(code)
+	}
+	os.Exit(m.Run())
+}
+
+func TestEveryKindHasAHandler(t *testing.T) {
+	for _, k := range parser.Kinds {
+		if handlers[k] == nil {
+			t.Errorf("step kind %q has no handler", k)
+		}
+	}
+}
+
+// needKubectl finds a kubectl for end-to-end tests. In CI a missing kubectl
+// is a failure, never a silent skip.
+func needKubectl(t *testing.T) string {
+	t.Helper()
+	k, err := FindKubectl("")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("end-to-end test needs kubectl: %v", err)
+		}
+		t.Skipf("skipping end-to-end test: %v (run `make test`, which builds bin/kubectl)", err)
+	}
+	return k
+}
+
+func testCtx(t *testing.T) context.Context {
+	ctx := context.Background()
+	if dl, ok := t.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, dl.Add(-10*time.Second))
+		t.Cleanup(cancel)
+	}
+	return ctx
+}
+
+func loadChapter(t *testing.T, path string, edit func(string) string) *parser.Deck {
+	t.Helper()
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if edit != nil {
+		src = []byte(edit(string(src)))
+		path = filepath.Join(t.TempDir(), filepath.Base(path))
+		if err := os.WriteFile(path, src, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deck, diags := parser.Load(path, os.ReadFile)
+	for _, d := range diags {
+		if d.Severity == parser.SeverityError {
+			t.Fatalf("parsing %s: %s", path, d.Format())
+		}
+	}
+	return deck
+}
+
+// collect keeps every step result for assertions.
+type collect struct {
+	nopSink
+	steps []report.StepResult
+}
+
+func (c *collect) StepDone(_ report.LabResult, s report.StepResult) { c.steps = append(c.steps, s) }
+
+func TestDemoPasses(t *testing.T) {
+	kubectl := needKubectl(t)
+	deck := loadChapter(t, "../fixtures/demo/pingpong.md", nil)
+	var c collect
+	res, err := Run(testCtx(t), deck, Options{Kubectl: kubectl, Timeout: 30 * time.Second, Sink: &c, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range c.steps {
+		t.Logf("%s %s:%d %s %q %s", s.Status, s.File, s.Line, s.Kind, firstLine(s.Command), s.Reason)
+		if s.Status != report.Passed {
+			t.Errorf("step %s:%d %q: %s: %s\n%s\n%s", s.File, s.Line, s.Command, s.Status, s.Reason, s.Diff, s.Screen)
+		}
+	}
+	if res.Status != report.Passed {
+		t.Fatalf("run status %s", res.Status)
+	}
+	// The expected outputs were checked, not ignored.
+	checked := 0
+	for _, s := range c.steps {
+		if s.Expected != "" {
+			checked++
+		}
+	}
+	if checked != 3 {
+		t.Errorf("%d steps checked against expected output, want 3", checked)
+	}
+}
+
+func TestWrongExpectedOutputFails(t *testing.T) {
+	kubectl := needKubectl(t)
+	deck := loadChapter(t, "../fixtures/demo/pingpong.md", func(s string) string {
+		return strings.Replace(s, "pod/pingpong created", "pod/pingpong configured", 1)
+	})
+	var c collect
+	res, err := Run(testCtx(t), deck, Options{Kubectl: kubectl, Timeout: 30 * time.Second, Sink: &c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != report.Failed {
+		t.Fatalf("run status %s, want failed", res.Status)
+	}
+	first := c.steps[0]
+	if first.Status != report.Failed || !strings.Contains(first.Diff, "pod/pingpong configured") || !strings.Contains(first.Diff, "pod/pingpong created") {
+		t.Fatalf("first step: %s %q, diff:\n%s", first.Status, first.Reason, first.Diff)
+	}
+	if first.Line != 17 || first.ExpectedLine != 26 {
+		t.Errorf("step at line %d, expected block at line %d; want 17 and 26", first.Line, first.ExpectedLine)
+	}
+	// The run goes on after a failed step.
+	if len(c.steps) < 4 {
+		t.Errorf("only %d steps ran after the failure", len(c.steps))
+	}
+}

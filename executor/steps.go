@@ -1,0 +1,469 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os/exec"
+	"regexp"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/labrun/labrun/executor/match"
+	"github.com/labrun/labrun/parser"
+	"github.com/labrun/labrun/report"
+	"github.com/labrun/labrun/tmux"
+)
+
+// labState is what a lab's steps share: the clipboard, and which command
+// the expected output belongs to.
+type labState struct {
+	r         *runner
+	lab       parser.Lab
+	last      int // index of the lab's last command
+	clipboard string
+}
+
+// handler runs one kind of step and fills in its result.
+type handler func(st *labState, ctx context.Context, i int, step parser.Step, res *report.StepResult)
+
+// handlers maps every step kind to what replays it; a test checks that no
+// kind is missing.
+var handlers = map[parser.Kind]handler{
+	parser.KindCommand:   (*labState).command,
+	parser.KindWait:      (*labState).wait,
+	parser.KindLongwait:  (*labState).wait,
+	parser.KindKey:       (*labState).key,
+	parser.KindKeys:      (*labState).keys,
+	parser.KindCopy:      (*labState).copy,
+	parser.KindPaste:     (*labState).paste,
+	parser.KindCopyPaste: (*labState).copypaste,
+	parser.KindCheck:     (*labState).check,
+	parser.KindHide:      (*labState).hide,
+	parser.KindTmux:      (*labState).tmux,
+	parser.KindOpen:      (*labState).open,
+	parser.KindLook:      (*labState).look,
+	parser.KindUnknown:   (*labState).unknown,
+}
+
+func (st *labState) step(ctx context.Context, i int, step parser.Step) report.StepResult {
+	res := report.StepResult{
+		File: step.Pos.File, Line: step.Pos.Line, Kind: string(step.Kind),
+		Command: step.Text, Pane: st.r.mux.Active().Index(), Status: report.Passed,
+	}
+	if step.Kind == parser.KindUnknown && step.Directive != "" {
+		res.Kind = step.Directive
+	}
+	if ss, ok := st.r.opts.Sink.(report.StepStarter); ok {
+		ss.StepStarted(res)
+	}
+	start := time.Now()
+	h, ok := handlers[step.Kind]
+	if !ok {
+		res.Status, res.Reason = report.Error, fmt.Sprintf("no handler for step kind %q", step.Kind)
+	} else {
+		h(st, ctx, i, step, &res)
+	}
+	res.Duration = time.Since(start)
+	return res
+}
+
+// timeout is the bound for one step.
+func (st *labState) timeout(step parser.Step) time.Duration {
+	if step.Kind == parser.KindLongwait {
+		return 10 * st.r.opts.Timeout
+	}
+	return st.r.opts.Timeout
+}
+
+// fail marks the step failed and attaches the active pane's screen.
+func (st *labState) fail(res *report.StepResult, format string, args ...any) {
+	res.Status = report.Failed
+	res.Reason = fmt.Sprintf(format, args...)
+	res.Screen = st.r.mux.Active().Screen()
+}
+
+// recoverPane brings a pane back to a prompt after a timeout: ^C, then a kill
+// of its foreground processes; a dead shell is replaced.
+func (st *labState) recoverPane(ctx context.Context, p *tmux.Pane) {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := p.Interrupt(rctx); err != nil {
+		st.r.notes = append(st.r.notes, fmt.Sprintf("pane %d: %v", p.Index(), err))
+	}
+}
+
+// ready makes sure the active pane has a live shell at a prompt before
+// something is typed into it.
+func (st *labState) ready(ctx context.Context) (*tmux.Pane, error) {
+	p := st.r.mux.Active()
+	if !p.Alive() {
+		np, err := st.r.mux.Respawn(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("pane %d: its shell exited and could not be replaced: %w", p.Index(), err)
+		}
+		st.r.notes = append(st.r.notes, fmt.Sprintf("pane %d: the shell had exited; a new one was started", p.Index()))
+		p = np
+	}
+	if p.Busy() {
+		// A command typed ahead is still running: let it finish first.
+		if _, err := p.WaitPrompt(ctx); err != nil {
+			return p, fmt.Errorf("pane %d is still busy with an earlier command: %w", p.Index(), err)
+		}
+	}
+	return p, nil
+}
+
+// followedByDirective says whether the step after i takes over from the
+// prompt wait: a wait for text, or keys typed into the running program.
+func (st *labState) nextTakesOver(i int) (wait bool, keys bool) {
+	if i+1 >= len(st.lab.Steps) {
+		return false, false
+	}
+	switch st.lab.Steps[i+1].Kind {
+	case parser.KindWait, parser.KindLongwait:
+		return true, false
+	case parser.KindKey, parser.KindKeys:
+		return false, true
+	}
+	return false, false
+}
+
+func (st *labState) command(ctx context.Context, i int, step parser.Step, res *report.StepResult) {
+	ctx, cancel := context.WithTimeout(ctx, st.timeout(step))
+	defer cancel()
+	text, subs, err := st.fillPlaceholders(step)
+	res.Substituted = subs
+	if err != nil {
+		st.fail(res, "%v", err)
+		return
+	}
+	res.Command = text
+	p, err := st.ready(ctx)
+	if err != nil {
+		st.fail(res, "%v", err)
+		return
+	}
+	res.Pane = p.Index()
+	wait, keys := st.nextTakesOver(i)
+	if wait {
+		// The command never returns by itself (watch, logs -f): the wait
+		// directive that follows watches the screen instead of the prompt.
+		if err := p.Start(ctx, text); err != nil {
+			st.failErr(ctx, p, res, err)
+		}
+		return
+	}
+	if keys {
+		// Keys go to the program the command starts (vim, a shell in a
+		// pod) or to the prompt once it is back: type them when it settles.
+		if err := p.Start(ctx, text); err != nil {
+			st.failErr(ctx, p, res, err)
+			return
+		}
+		out, err := settle(ctx, p)
+		if err != nil {
+			st.failErr(ctx, p, res, err)
+			return
+		}
+		res.ExitStatuses = out.Statuses
+		return
+	}
+	out, err := p.Run(ctx, text)
+	res.ExitStatuses = out.Statuses
+	res.Actual = out.Output
+	if err != nil {
+		st.failErr(ctx, p, res, err)
+		return
+	}
+	st.verdict(i, out, res)
+}
+
+// verdict judges a finished command by its exit statuses and, for the lab's
+// last command, by the expected output the slides show.
+func (st *labState) verdict(i int, out tmux.Result, res *report.StepResult) {
+	exp := st.lab.Expected
+	checkOutput := exp != nil && i == st.last
+	expectErr := checkOutput && match.ExpectsError(exp.Text)
+	lastStatus := 0
+	if n := len(out.Statuses); n > 0 {
+		lastStatus = out.Statuses[n-1]
+	}
+	if expectErr {
+		if lastStatus == 0 {
+			st.fail(res, "the slides show an error (%s:%d) but the command succeeded", exp.Pos.File, exp.Pos.Line)
+		}
+	} else {
+		for k, s := range out.Statuses {
+			if s != 0 {
+				what := "the command"
+				if len(out.Statuses) > 1 {
+					what = fmt.Sprintf("command %d of %d", k+1, len(out.Statuses))
+				}
+				st.fail(res, "%s exited with status %d", what, s)
+				break
+			}
+		}
+	}
+	if !checkOutput {
+		return
+	}
+	res.Expected, res.ExpectedFile, res.ExpectedLine = exp.Text, exp.Pos.File, exp.Pos.Line
+	m := match.Match(exp.Text, out.Output, match.Options{})
+	if !m.OK {
+		reason := "the output does not match the slides"
+		if m.Explanation != "" {
+			reason += ": " + m.Explanation
+		}
+		if res.Status == report.Failed {
+			reason = res.Reason + "; " + reason
+		}
+		st.fail(res, "%s", reason)
+		res.Diff = m.Diff
+	}
+}
+
+// failErr turns an error from a pane into a failed step, recovering the pane
+// after a timeout so the run can go on.
+func (st *labState) failErr(ctx context.Context, p *tmux.Pane, res *report.StepResult, err error) {
+	if errors.Is(err, context.DeadlineExceeded) {
+		st.fail(res, "timed out after %s", st.r.opts.Timeout)
+		st.recoverPane(ctx, p)
+		return
+	}
+	st.fail(res, "%v", err)
+}
+
+func (st *labState) wait(ctx context.Context, _ int, step parser.Step, res *report.StepResult) {
+	ctx, cancel := context.WithTimeout(ctx, st.timeout(step))
+	defer cancel()
+	p := st.r.mux.Active()
+	res.Pane = p.Index()
+	if err := p.WaitText(ctx, step.Text); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			st.fail(res, "%q did not show on pane %d within %s", step.Text, p.Index(), st.timeout(step))
+			st.recoverPane(ctx, p)
+			return
+		}
+		st.fail(res, "waiting for %q: %v", step.Text, err)
+	}
+}
+
+func (st *labState) key(ctx context.Context, _ int, step parser.Step, res *report.StepResult) {
+	p := st.r.mux.Active()
+	res.Pane = p.Index()
+	if err := p.Key(ctx, strings.TrimSpace(step.Text)); err != nil {
+		st.fail(res, "%v", err)
+	}
+}
+
+func (st *labState) keys(ctx context.Context, _ int, step parser.Step, res *report.StepResult) {
+	p := st.r.mux.Active()
+	res.Pane = p.Index()
+	text := step.Text
+	// A lone tmux key name (`^C`, `Escape`) is sent as that key.
+	if _, err := tmux.KeyBytes(strings.TrimSpace(text)); err == nil && isKeyName(strings.TrimSpace(text)) {
+		if err := p.Key(ctx, strings.TrimSpace(text)); err != nil {
+			st.fail(res, "%v", err)
+		}
+		return
+	}
+	if err := p.Type(ctx, text); err != nil {
+		st.fail(res, "%v", err)
+	}
+}
+
+// isKeyName tells a key name (^C, C-x, Escape) from plain text of one
+// character, which KeyBytes also accepts.
+func isKeyName(s string) bool { return len([]rune(s)) > 1 && !strings.ContainsAny(s, " ") }
+
+func (st *labState) copy(ctx context.Context, _ int, step parser.Step, res *report.StepResult) {
+	p := st.r.mux.Active()
+	res.Pane = p.Index()
+	re, err := regexp.Compile(step.Text)
+	if err != nil {
+		st.fail(res, "copy: bad regular expression: %v", err)
+		return
+	}
+	all := re.FindAllString(p.Screen(), -1)
+	if len(all) == 0 {
+		st.fail(res, "copy: nothing on pane %d matches %q", p.Index(), step.Text)
+		return
+	}
+	st.clipboard = strings.ReplaceAll(all[len(all)-1], "\n", "")
+	res.Actual = st.clipboard
+}
+
+func (st *labState) paste(ctx context.Context, _ int, _ parser.Step, res *report.StepResult) {
+	p := st.r.mux.Active()
+	res.Pane = p.Index()
+	if st.clipboard == "" {
+		st.fail(res, "paste: the clipboard is empty (no copy before it in this lab)")
+		return
+	}
+	res.Command = st.clipboard
+	if err := p.Type(ctx, st.clipboard); err != nil {
+		st.fail(res, "%v", err)
+	}
+}
+
+func (st *labState) copypaste(ctx context.Context, i int, step parser.Step, res *report.StepResult) {
+	if st.copy(ctx, i, step, res); res.Status != report.Passed {
+		return
+	}
+	st.paste(ctx, i, step, res)
+}
+
+func (st *labState) check(ctx context.Context, _ int, step parser.Step, res *report.StepResult) {
+	ctx, cancel := context.WithTimeout(ctx, st.timeout(step))
+	defer cancel()
+	p := st.r.mux.Active()
+	res.Pane = p.Index()
+	out, err := p.WaitPrompt(ctx)
+	res.ExitStatuses = out.Statuses
+	res.Actual = out.Output
+	if err != nil {
+		st.failErr(ctx, p, res, err)
+		return
+	}
+	if n := len(out.Statuses); n > 0 && out.Statuses[n-1] != 0 {
+		st.fail(res, "check: the last command exited with status %d", out.Statuses[n-1])
+	}
+}
+
+// hide runs a command the audience does not see, with the cwd and exported
+// variables of the active shell, in its own process group.
+func (st *labState) hide(ctx context.Context, _ int, step parser.Step, res *report.StepResult) {
+	ctx, cancel := context.WithTimeout(ctx, st.timeout(step))
+	defer cancel()
+	p := st.r.mux.Active()
+	res.Pane = p.Index()
+	dir, envFile := p.State()
+	script := step.Text
+	if envFile != "" {
+		script = ". " + shellQuote(envFile) + " 2>/dev/null\n" + script
+	}
+	cmd := exec.CommandContext(ctx, "bash", "--noprofile", "--norc", "-c", script)
+	cmd.Dir = dir
+	cmd.Env = st.r.env
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 2 * time.Second
+	out, err := cmd.CombinedOutput()
+	if cmd.Process != nil {
+		// Background jobs of the hidden command go with it.
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
+	res.Actual = string(out)
+	if ctx.Err() != nil {
+		st.fail(res, "hidden command timed out after %s", st.timeout(step))
+		return
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		res.ExitStatuses = []int{ee.ExitCode()}
+		st.fail(res, "hidden command exited with status %d", ee.ExitCode())
+		return
+	}
+	if err != nil {
+		st.fail(res, "hidden command: %v", err)
+		return
+	}
+	res.ExitStatuses = []int{0}
+}
+
+func (st *labState) tmux(ctx context.Context, _ int, step parser.Step, res *report.StepResult) {
+	if err := st.r.mux.Command(ctx, step.Text); err != nil {
+		st.fail(res, "tmux %s: %v", step.Text, err)
+	}
+	res.Pane = st.r.mux.Active().Index()
+}
+
+// open fetches the URL a slide would open in a browser, with node names
+// mapped to the cluster's nodes, and records the status.
+func (st *labState) open(ctx context.Context, _ int, step parser.Step, res *report.StepResult) {
+	ctx, cancel := context.WithTimeout(ctx, st.timeout(step))
+	defer cancel()
+	raw := strings.TrimSpace(step.Text)
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		st.fail(res, "open: not a URL: %q", raw)
+		return
+	}
+	host, port := u.Hostname(), u.Port()
+	if addr := st.r.cluster.NodeAddress(host); addr != "" {
+		host = addr
+	}
+	if port != "" {
+		u.Host = net.JoinHostPort(host, port)
+	} else {
+		u.Host = host
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		st.fail(res, "open: %v", err)
+		return
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		st.fail(res, "open %s: %v", u, err)
+		return
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	res.Actual = fmt.Sprintf("%s %s\n%s", resp.Proto, resp.Status, body)
+	if resp.StatusCode >= 400 {
+		st.fail(res, "open %s: %s", u, resp.Status)
+	}
+}
+
+func (st *labState) look(context.Context, int, parser.Step, *report.StepResult) {}
+
+func (st *labState) unknown(_ context.Context, _ int, step parser.Step, res *report.StepResult) {
+	res.Status = report.Skipped
+	res.Reason = fmt.Sprintf("unknown directive %q: nothing to do", step.Directive)
+}
+
+// fillPlaceholders completes a command as a person would, from the most
+// recent text on the active pane that fits each placeholder.
+func (st *labState) fillPlaceholders(step parser.Step) (string, []string, error) {
+	text := step.Text
+	var subs []string
+	for _, ph := range step.Placeholders {
+		re, err := regexp.Compile(ph.Pattern)
+		if err != nil {
+			return "", subs, fmt.Errorf("placeholder %s: bad pattern: %w", ph.Text, err)
+		}
+		all := re.FindAllString(st.r.mux.Active().Screen(), -1)
+		if len(all) == 0 {
+			return "", subs, fmt.Errorf("placeholder %s: nothing on pane %d fits it", ph.Text, st.r.mux.Active().Index())
+		}
+		v := all[len(all)-1]
+		text = strings.ReplaceAll(text, ph.Text, v)
+		subs = append(subs, ph.Text+" → "+v)
+	}
+	return text, subs, nil
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// settleTime bounds the wait for the prompt of a command that keys follow:
+// when it is not back by then, the command is taken to be waiting for them.
+const settleTime = 2 * time.Second
+
+// settle waits for a command followed by keys to return to the prompt, or
+// to sit waiting for input (vim, a shell in a pod).
+func settle(ctx context.Context, p *tmux.Pane) (tmux.Result, error) {
+	sctx, cancel := context.WithTimeout(ctx, settleTime)
+	defer cancel()
+	out, err := p.WaitPrompt(sctx)
+	if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+		return out, nil
+	}
+	return out, err
+}
