@@ -242,11 +242,11 @@ func lastCommand(steps []parser.Step) int {
 
 type nopSink struct{}
 
-func (nopSink) ChapterStarted(report.ChapterResult)       {}
+func (nopSink) ChapterStarted(report.ChapterResult)          {}
 func (nopSink) StepDone(report.LabResult, report.StepResult) {}
-func (nopSink) LabDone(report.LabResult)                  {}
-func (nopSink) ChapterDone(report.ChapterResult)          {}
-func (nopSink) RunDone(*report.Run)                       {}
+func (nopSink) LabDone(report.LabResult)                     {}
+func (nopSink) ChapterDone(report.ChapterResult)             {}
+func (nopSink) RunDone(*report.Run)                          {}
 
 var errTimeout = errors.New("timed out")
 

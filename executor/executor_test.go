@@ -129,8 +129,8 @@ func TestWrongExpectedOutputFails(t *testing.T) {
 	if first.Status != report.Failed || !strings.Contains(first.Diff, "pod/pingpong configured") || !strings.Contains(first.Diff, "pod/pingpong created") {
 		t.Fatalf("first step: %s %q, diff:\n%s", first.Status, first.Reason, first.Diff)
 	}
-	if first.Line != 17 || first.ExpectedLine != 26 {
-		t.Errorf("step at line %d, expected block at line %d; want 17 and 26", first.Line, first.ExpectedLine)
+	if first.Line != 16 || first.ExpectedLine != 25 {
+		t.Errorf("step at line %d, expected block at line %d; want 16 and 25 (the fences)", first.Line, first.ExpectedLine)
 	}
 	// The run goes on after a failed step.
 	if len(c.steps) < 4 {
