@@ -113,3 +113,21 @@ func TestListDemo(t *testing.T) {
 		}
 	}
 }
+
+func TestRunSelection(t *testing.T) {
+	needKubectl(t)
+	code, out, errs := labrun(t, "run", "--color", "never", "--slide", "2", "../../fixtures/demo/pingpong.md")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	if !strings.Contains(out, "1 lab, 2 steps") && !strings.Contains(out, "1 labs, 2 steps") {
+		t.Errorf("want one lab of two steps:\n%s", out)
+	}
+	if !strings.Contains(errs, "3 labs left out by --slide 2-2") {
+		t.Errorf("stderr does not say what was left out: %q", errs)
+	}
+	code, _, errs = labrun(t, "run", "--from", "no such title", "../../fixtures/demo/pingpong.md")
+	if code != 2 || !strings.Contains(errs, "keeps no lab") {
+		t.Errorf("an empty selection: exit %d, %q", code, errs)
+	}
+}

@@ -27,6 +27,9 @@ type runFlags struct {
 	verbose     bool
 	color       string
 	reports     []string
+	chapter     string
+	slide       string
+	from, to    string
 }
 
 func newRunCmd(st streams) *cobra.Command {
@@ -59,6 +62,10 @@ Exit status: 0 when every step passed (or was skipped for a stated reason),
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only failures and the summary")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "also print the output of passing steps")
 	fl.StringArrayVar(&f.reports, "report", nil, "also write a report: json=FILE or junit=FILE (repeatable)")
+	fl.StringVar(&f.chapter, "chapter", "", "run only chapters whose path contains this text")
+	fl.StringVar(&f.slide, "slide", "", "run only slides N or N-M of each chapter (numbers as `labrun list` shows them)")
+	fl.StringVar(&f.from, "from", "", "start at the first slide whose title contains this text")
+	fl.StringVar(&f.to, "to", "", "stop after the first slide (from --from on) whose title contains this text")
 	fl.StringVar(&f.color, "color", "auto", "colours: auto (on a terminal, unless NO_COLOR is set), always, never")
 	return cmd
 }
@@ -73,6 +80,19 @@ func runRun(cmd *cobra.Command, st streams, f runFlags, args []string) error {
 		return err
 	}
 	printDiagnostics(st.err, diags)
+	sel := executor.Selection{Chapter: f.chapter, From: f.from, To: f.to}
+	if f.slide != "" {
+		if sel.SlideFrom, sel.SlideTo, err = executor.ParseSlideRange(f.slide); err != nil {
+			return &exitError{exitUsage, err}
+		}
+	}
+	deck, left, err := executor.Select(deck, sel)
+	if err != nil {
+		return &exitError{exitUsage, err}
+	}
+	if left > 0 {
+		fmt.Fprintf(st.err, "labrun: %d labs left out by %s; their steps, hidden setup included, do not run\n", left, sel)
+	}
 	color, err := useColor(f.color, st.out)
 	if err != nil {
 		return &exitError{exitUsage, err}
