@@ -2,7 +2,7 @@ package executor
 
 import (
 	"fmt"
-		"strconv"
+	"strconv"
 	"strings"
 
 	"github.com/labrun/labrun/parser"
