@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -44,6 +45,13 @@ type streams struct {
 // SIGINT or SIGTERM cancels the run, which then cleans up and reports; a
 // second one exits at once.
 func Main(args []string, in io.Reader, out, errw io.Writer) int {
+	// Failing to become a subreaper only weakens the final sweep.
+	_ = becomeSubreaper()
+	defer func() {
+		if ended := sweep(); len(ended) > 0 {
+			fmt.Fprintf(errw, "labrun: ended %d processes left behind by the labs: %s\n", len(ended), strings.Join(ended, "; "))
+		}
+	}()
 	ctx, cancel := context.WithCancelCause(context.Background())
 	defer cancel(nil)
 	sigs := make(chan os.Signal, 2)
@@ -59,6 +67,7 @@ func Main(args []string, in io.Reader, out, errw io.Writer) int {
 				continue
 			}
 			fmt.Fprintf(errw, "labrun: %v again: exiting now\n", s)
+			sweep()
 			os.Exit(exitSignals)
 		}
 	}()

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestNoProcessSurvives runs labrun as a child of this test process, which
+// is made a child subreaper: every process labrun starts, directly or through
+// shells, setsid and `&`, that outlives it is reparented here, where the test
+// finds it. Runs that time out and runs interrupted by SIGINT are covered.
+func TestNoProcessSurvives(t *testing.T) {
+	needKubectl(t)
+	if os.Getenv("LABRUN_LEAKTEST_CHILD") != "" {
+		t.Skip("already inside the leak test")
+	}
+	if err := prctlSubreaper(); err != nil {
+		t.Skipf("cannot become a child subreaper (%v): this test needs Linux", err)
+	}
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		signal bool
+	}{
+		{"step times out", []string{"--timeout", "3s"}, false},
+		{"interrupted by SIGINT", []string{"--timeout", "60s"}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"-test.run=^TestLabrunChild$", "--", "run", "--color", "never"}, tc.args...)
+			args = append(args, "../../fixtures/leak/leak.md")
+			cmd := exec.Command(os.Args[0], args...)
+			cmd.Env = append(os.Environ(), "LABRUN_LEAKTEST_CHILD=1")
+			stdout, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			cmd.Stderr = cmd.Stdout
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			var out strings.Builder
+			sc := bufio.NewScanner(stdout)
+			for sc.Scan() {
+				line := sc.Text()
+				out.WriteString(line + "\n")
+				// The last step, `sleep 1004`, is running once the step before it passed.
+				if tc.signal && strings.Contains(line, "sleep 1003 &") {
+					// Give the shell the line: signal once sleep 1004 is among our descendants.
+					waitFor(t, func() bool { return len(descendants(t, "sleep 1004")) > 0 })
+					if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			err = cmd.Wait()
+			t.Logf("labrun output:\n%s", out.String())
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+				t.Errorf("labrun exited with %v, want status 1 (a failed run)", err)
+			}
+			if tc.signal && !strings.Contains(out.String(), "interrupted") {
+				t.Errorf("the report does not say the run was interrupted")
+			}
+			// Anything left is now our child. Allow processes being killed time to die.
+			var left []string
+			waitFor(t, func() bool { left = orphans(t); return len(left) == 0 })
+			if len(left) > 0 {
+				t.Errorf("processes outlived labrun:\n%s", strings.Join(left, "\n"))
+				for _, l := range left {
+					pid, _ := strconv.Atoi(strings.Fields(l)[0])
+					syscall.Kill(pid, syscall.SIGKILL)
+				}
+			}
+		})
+	}
+}
+
+// TestLabrunChild is labrun's main when the leak test runs this binary.
+func TestLabrunChild(t *testing.T) {
+	if os.Getenv("LABRUN_LEAKTEST_CHILD") == "" {
+		t.Skip("only runs as the child of TestNoProcessSurvives")
+	}
+	args := os.Args
+	for i, a := range args {
+		if a == "--" {
+			args = args[i+1:]
+			break
+		}
+	}
+	os.Exit(Main(args, os.Stdin, os.Stdout, os.Stderr))
+}
+
+func prctlSubreaper() error {
+	const prSetChildSubreaper = 36
+	_, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, 1, 0)
+	if errno != 0 {
+		return errno
+	}
+	return nil
+}
+
+// waitFor re-checks cond until it holds or five seconds pass.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// orphans reaps our dead children and lists the living ones.
+func orphans(t *testing.T) []string {
+	for {
+		var ws syscall.WaitStatus
+		pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil)
+		if pid <= 0 || err != nil {
+			break
+		}
+	}
+	return children(t, os.Getpid())
+}
+
+func children(t *testing.T, ppid int) []string {
+	var out []string
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...
+		s := string(stat)
+		rest := s[strings.LastIndexByte(s, ')')+2:]
+		f := strings.Fields(rest)
+		if len(f) < 2 || f[0] == "Z" {
+			continue
+		}
+		if p, _ := strconv.Atoi(f[1]); p == ppid {
+			cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+			out = append(out, fmt.Sprintf("%d %s", pid, strings.ReplaceAll(string(cmdline), "\x00", " ")))
+		}
+	}
+	return out
+}
+
+// descendants lists our descendants whose command line contains text.
+func descendants(t *testing.T, text string) []string {
+	var out []string
+	queue := []int{os.Getpid()}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		for _, c := range children(t, p) {
+			pid, _ := strconv.Atoi(strings.Fields(c)[0])
+			queue = append(queue, pid)
+			if strings.Contains(c, text) {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
