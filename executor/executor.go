@@ -7,12 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/labrun/labrun/cluster"
 	"github.com/labrun/labrun/cluster/fake"
+	"github.com/labrun/labrun/cluster/kind"
+	"github.com/labrun/labrun/cluster/kubeconfig"
 	"github.com/labrun/labrun/parser"
 	"github.com/labrun/labrun/report"
 	"github.com/labrun/labrun/tmux"
@@ -21,8 +22,14 @@ import (
 // Options configure a run. The zero value is usable: fake cluster, host or
 // bundled kubectl, 60 s per step.
 type Options struct {
-	// Cluster is "fake" (default). Other backends come with their issues.
+	// Cluster is "fake" (default), "kind" (a cluster created for the run),
+	// "kind:NAME" (an existing kind cluster, left in place), "kubeconfig"
+	// or "kubeconfig:CONTEXT" (an existing cluster, in a namespace of the run's).
 	Cluster string
+	// KeepCluster keeps a kind cluster the run created.
+	KeepCluster bool
+	// Namespace names the namespace a kubeconfig run uses (and keeps).
+	Namespace string
 	// Kubectl is the kubectl to use; "" finds one (see FindKubectl).
 	Kubectl string
 	// Shell is the bash to run in panes; "" looks it up on PATH.
@@ -89,6 +96,7 @@ func Run(ctx context.Context, deck *parser.Deck, opts Options) (res *report.Run,
 		return nil, &SetupError{err}
 	}
 	res.Kubectl = kubectl
+	opts.Kubectl = kubectl
 
 	sb, err := newSandbox()
 	if err != nil {
@@ -151,15 +159,30 @@ func Run(ctx context.Context, deck *parser.Deck, opts Options) (res *report.Run,
 }
 
 func startCluster(ctx context.Context, opts Options, sb *sandbox) (cluster.Cluster, error) {
-	switch opts.Cluster {
+	mode, name, _ := strings.Cut(opts.Cluster, ":")
+	switch mode {
 	case "fake":
 		s, err := fake.Start(ctx, fake.Options{Dir: sb.kube, Seed: opts.Seed, Nodes: opts.Nodes, Log: opts.ClusterLog})
 		if err != nil {
 			return nil, fmt.Errorf("starting the fake cluster: %w", err)
 		}
 		return s, nil
+	case "kind":
+		c, err := kind.Create(ctx, kind.Options{Dir: sb.kube, Name: name, Keep: opts.KeepCluster,
+			Kubectl: opts.Kubectl, Log: opts.Log})
+		if err != nil {
+			return nil, fmt.Errorf("kind cluster: %w", err)
+		}
+		return c, nil
+	case "kubeconfig":
+		c, err := kubeconfig.Open(ctx, kubeconfig.Options{Dir: sb.kube, Context: name,
+			Namespace: opts.Namespace, Kubectl: opts.Kubectl, Log: opts.Log})
+		if err != nil {
+			return nil, fmt.Errorf("kubeconfig cluster: %w", err)
+		}
+		return c, nil
 	default:
-		return nil, fmt.Errorf("unknown cluster %q (want fake)", opts.Cluster)
+		return nil, fmt.Errorf("unknown cluster %q (want fake, kind, kind:NAME, kubeconfig or kubeconfig:CONTEXT)", opts.Cluster)
 	}
 }
 
@@ -252,4 +275,3 @@ var errTimeout = errors.New("timed out")
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-var _ = os.Getenv

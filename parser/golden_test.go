@@ -1,0 +1,115 @@
+package parser
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// dump renders a chapter and its diagnostics as text a person can review
+// line by line: every slide with labs, every step in order with its place.
+func dump(ch *Chapter, diags []Diagnostic) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "chapter %s title=%q slides=%d\n", ch.File, ch.Title, len(ch.Slides))
+	for _, s := range ch.Slides {
+		if len(s.Labs) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "slide %d %s title=%q", s.Number, s.Pos, s.Title)
+		if s.Name != "" {
+			fmt.Fprintf(&b, " name=%q", s.Name)
+		}
+		if len(s.Classes) > 0 {
+			fmt.Fprintf(&b, " classes=%s", strings.Join(s.Classes, ","))
+		}
+		b.WriteByte('\n')
+		for _, l := range s.Labs {
+			fmt.Fprintf(&b, "  lab %s\n", l.Pos)
+			for _, st := range l.Steps {
+				fmt.Fprintf(&b, "    %s %s", st.Kind, st.Pos)
+				if st.Directive != "" {
+					fmt.Fprintf(&b, " directive=%s", st.Directive)
+				}
+				if st.Hidden {
+					b.WriteString(" hidden")
+				}
+				b.WriteByte('\n')
+				if st.Kind == KindCommand || strings.Contains(st.Text, "\n") {
+					for _, t := range strings.Split(st.Text, "\n") {
+						fmt.Fprintf(&b, "      | %s\n", t)
+					}
+				} else {
+					fmt.Fprintf(&b, "      text=%q\n", st.Text)
+				}
+				for _, ph := range st.Placeholders {
+					fmt.Fprintf(&b, "      placeholder %q ~ %s\n", ph.Text, ph.Pattern)
+				}
+			}
+			if l.Expected != nil {
+				fmt.Fprintf(&b, "    expected %s\n", l.Expected.Pos)
+				for _, t := range strings.Split(l.Expected.Text, "\n") {
+					fmt.Fprintf(&b, "      > %s\n", t)
+				}
+			}
+		}
+	}
+	if len(diags) > 0 {
+		b.WriteString("diagnostics:\n")
+		for _, d := range diags {
+			for _, t := range strings.Split(d.Format(), "\n") {
+				fmt.Fprintf(&b, "  %s\n", t)
+			}
+		}
+	}
+	return b.String()
+}
+
+// golden compares got with testdata/name, or rewrites it under -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from the output (run go test -update and review the diff):\n--- got\n%s", path, got)
+	}
+}
+
+func TestSeedGolden(t *testing.T) {
+	src, err := os.ReadFile("testdata/seed/kubectl-run.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, diags := ParseChapter("kubectl-run.md", src, Options{Exclude: []string{"self-paced"}})
+	golden(t, "seed/kubectl-run.golden", dump(ch, diags))
+}
+
+// TestSeedJSON pins the JSON the executor and `labrun list --json` see.
+func TestSeedJSON(t *testing.T) {
+	deck, diags := Load("testdata/seed/kubectl-run.md", os.ReadFile)
+	out, err := json.MarshalIndent(struct {
+		Deck        *Deck        `json:"deck"`
+		Diagnostics []Diagnostic `json:"diagnostics"`
+	}{deck, diags}, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "seed/kubectl-run.json", string(out)+"\n")
+}
