@@ -274,4 +274,3 @@ func (nopSink) RunDone(*report.Run)                          {}
 var errTimeout = errors.New("timed out")
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
-
