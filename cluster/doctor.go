@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -113,8 +114,8 @@ func engineCheck(ctx context.Context, lookPath func(string) (string, error), run
 			problems = append(problems, name+" not on PATH")
 			continue
 		}
-		if _, err := run(ctx, p, "info"); err != nil {
-			problems = append(problems, fmt.Sprintf("%s info failed: %v", name, err))
+		if out, err := run(ctx, p, "info"); err != nil {
+			problems = append(problems, fmt.Sprintf("%s info failed: %s", name, engineProblem(out, err)))
 			continue
 		}
 		c.OK, c.Found = true, p+" (info works)"
@@ -131,4 +132,20 @@ func firstLine(b []byte) string {
 		s = s[:i]
 	}
 	return s
+}
+
+// engineProblem picks the line of `docker info` that says why it failed
+// (usually "Cannot connect to the Docker daemon…") rather than the whole dump.
+func engineProblem(out []byte, err error) string {
+	var re *RunError
+	if errors.As(err, &re) && len(re.Output) > 0 {
+		out = re.Output
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if l := strings.TrimSpace(lines[i]); l != "" && !strings.HasSuffix(l, ":") {
+			return l
+		}
+	}
+	return err.Error()
 }

@@ -4,6 +4,7 @@ package executor
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -184,6 +185,45 @@ func startCluster(ctx context.Context, opts Options, sb *sandbox) (cluster.Clust
 	default:
 		return nil, fmt.Errorf("unknown cluster %q (want fake, kind, kind:NAME, kubeconfig or kubeconfig:CONTEXT)", opts.Cluster)
 	}
+}
+
+// ServerVersion starts the cluster opts names (in a sandbox of its own),
+// asks it for its version with kubectl, and stops it again.
+func ServerVersion(ctx context.Context, opts Options) (string, error) {
+	opts.defaults()
+	kubectl, err := FindKubectl(opts.Kubectl)
+	if err != nil {
+		return "", err
+	}
+	opts.Kubectl = kubectl
+	sb, err := newSandbox()
+	if err != nil {
+		return "", err
+	}
+	defer sb.remove()
+	cl, err := startCluster(ctx, opts, sb)
+	if err != nil {
+		return "", err
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		cl.Close(cctx)
+	}()
+	out, err := cluster.Command{Name: kubectl, Args: []string{"version", "-o", "json"},
+		Env: sb.env(cl.Kubeconfig())}.Output(ctx)
+	if err != nil {
+		return "", err
+	}
+	var v struct {
+		Server struct {
+			GitVersion string `json:"gitVersion"`
+		} `json:"serverVersion"`
+	}
+	if err := json.Unmarshal(out, &v); err != nil || v.Server.GitVersion == "" {
+		return "", fmt.Errorf("kubectl version: no server version in %q", firstLine(string(out)))
+	}
+	return v.Server.GitVersion, nil
 }
 
 // runner holds the state of one run.

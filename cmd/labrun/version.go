@@ -14,7 +14,7 @@ import (
 )
 
 func newVersionCmd(st streams) *cobra.Command {
-	var kubectl string
+	var kubectl, clusterMode string
 	cmd := &cobra.Command{
 		Use:   "version",
 		Short: "Print labrun's version and the kubectl it would use",
@@ -27,10 +27,19 @@ func newVersionCmd(st streams) *cobra.Command {
 				return nil
 			}
 			fmt.Fprintf(st.out, "kubectl %s (%s)\n", kubectlVersion(cmd.Context(), path), path)
+			if clusterMode == "" {
+				return nil
+			}
+			v, err := executor.ServerVersion(cmd.Context(), executor.Options{Cluster: clusterMode, Kubectl: path})
+			if err != nil {
+				return &exitError{exitUsage, fmt.Errorf("server version of --cluster %s: %w", clusterMode, err)}
+			}
+			fmt.Fprintf(st.out, "server %s (--cluster %s)\n", v, clusterMode)
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&kubectl, "kubectl", "", "kubectl to report on (default: the one a run would use)")
+	cmd.Flags().StringVar(&clusterMode, "cluster", "", "also start this cluster (as for run: fake, kind, kubeconfig[:CONTEXT]) and print its server version")
 	return cmd
 }
 
