@@ -1,0 +1,527 @@
+package tmux
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Pane is one pane of the window: a shell in a pty with its own screen.
+type Pane struct {
+	m  *Mux
+	id int // unique in the mux: names the state files
+
+	// guarded by m.mu
+	cell       *cell
+	cols, rows int
+	removed    bool
+	lastIndex  int // the index it had when it was closed
+
+	mu      sync.Mutex
+	sh      *shell
+	keep    bool // the shell is being replaced: its exit must not close the pane
+	lastRes Result
+}
+
+// Result is what the commands of a Run (or since a Start) did.
+type Result struct {
+	Statuses []int  // one exit status per command line that ran, in order
+	Output   string // what they printed (not the typed lines or prompts), plain text
+}
+
+// Index is the pane's position in tmux's order (it shifts when panes
+// before it close); -1 once the pane is closed.
+func (p *Pane) Index() int {
+	p.m.mu.Lock()
+	defer p.m.mu.Unlock()
+	return p.m.indexLocked(p)
+}
+
+// indexOrLast is Index, or the index the pane had when it closed.
+func (p *Pane) indexOrLast() int {
+	p.m.mu.Lock()
+	defer p.m.mu.Unlock()
+	if p.removed {
+		return p.lastIndex
+	}
+	return p.m.indexLocked(p)
+}
+
+// Size returns the pane's columns and rows.
+func (p *Pane) Size() (cols, rows int) {
+	p.m.mu.Lock()
+	defer p.m.mu.Unlock()
+	return p.cols, p.rows
+}
+
+func (p *Pane) shell() *shell {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.sh
+}
+
+// PID is the pid of the pane's shell, which is also its session id.
+func (p *Pane) PID() int { return p.shell().pid }
+
+// Alive says whether the pane's shell runs.
+func (p *Pane) Alive() bool {
+	p.m.mu.Lock()
+	removed := p.removed
+	p.m.mu.Unlock()
+	return !removed && p.shell().alive()
+}
+
+// Busy says whether a command is running: input that should end in a
+// prompt was typed and the prompt has not come yet.
+func (p *Pane) Busy() bool {
+	sh := p.shell()
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return sh.busyLocked()
+}
+
+// LastStatus is $? as of the last primary prompt (for `check`).
+func (p *Pane) LastStatus() int {
+	sh := p.shell()
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return sh.lastStatus
+}
+
+// Screen returns the visible screen: trailing spaces trimmed, trailing empty
+// lines dropped.
+func (p *Pane) Screen() string {
+	s, _ := p.shell().screen()
+	return s
+}
+
+// Output is what the commands of the last Run or WaitPrompt printed, as
+// plain text, including what scrolled off the screen (the last 4 MiB).
+func (p *Pane) Output() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.lastRes.Output
+}
+
+// State returns the shell's cwd and a file holding `export -p`, both as of
+// the last prompt, so hidden steps run in the lab's environment.
+func (p *Pane) State() (dir string, envFile string) {
+	dir, envFile = p.shell().state()
+	if dir == "" {
+		dir = p.m.opts.Dir
+	}
+	return dir, envFile
+}
+
+// use returns the pane's shell, or a *ShellExitedError if it is gone.
+func (p *Pane) use() (*shell, error) {
+	sh := p.shell()
+	if !p.Alive() {
+		return sh, &ShellExitedError{Pane: p.indexOrLast(), Status: sh.status()}
+	}
+	return sh, nil
+}
+
+// fail wraps an error of a wait on sh: a shell exit is reported once the mux
+// has closed the pane (so Active is already right), with the pane index.
+func (p *Pane) fail(ctx context.Context, sh *shell, what string, err error) error {
+	var se *ShellExitedError
+	if errors.As(err, &se) {
+		select {
+		case <-sh.handled:
+		case <-ctx.Done():
+		}
+		se.Pane = p.indexOrLast()
+		return se
+	}
+	return fmt.Errorf("pane %d: %s: %w", p.Index(), what, err)
+}
+
+// blockLines splits a block into the lines to type. Tabs are typed as
+// ^V Tab so readline inserts them instead of completing.
+func blockLines(block string) []string {
+	block = strings.ReplaceAll(block, "\r\n", "\n")
+	block = strings.TrimSuffix(block, "\n")
+	if block == "" {
+		return nil
+	}
+	lines := strings.Split(block, "\n")
+	for i, l := range lines {
+		lines[i] = strings.ReplaceAll(l, "\t", "\x16\t")
+	}
+	return lines
+}
+
+// Run types a block like a paste, line by line: after each line it waits
+// for the next prompt marker, a continuation prompt (heredoc, `\`, open
+// quote or loop: type the next line) or a primary prompt (a command
+// finished: its status is recorded). It returns at the last line's prompt.
+// If a previous command still runs, Run first waits for its prompt.
+func (p *Pane) Run(ctx context.Context, block string) (Result, error) {
+	sh, err := p.use()
+	if err != nil {
+		return Result{}, err
+	}
+	if err := sh.waitCond(ctx, func() bool { return !sh.busyLocked() }); err != nil {
+		return Result{}, p.fail(ctx, sh, "waiting for the previous command's prompt", err)
+	}
+	sh.resetWindow()
+	lines := blockLines(block)
+	for i, line := range lines {
+		sh.mu.Lock()
+		seq0, cont0 := sh.seq, sh.cont
+		sh.inputSeq = sh.seq
+		sh.mu.Unlock()
+		if err := sh.write(ctx, []byte(line+"\r")); err != nil {
+			return p.collect(sh), p.fail(ctx, sh, "typing", err)
+		}
+		err := sh.waitCond(ctx, func() bool { return sh.seq > seq0 || sh.cont > cont0 })
+		if err != nil {
+			return p.collect(sh), p.fail(ctx, sh, fmt.Sprintf("waiting for the prompt after %q", line), err)
+		}
+		if i == len(lines)-1 && !sh.idle() {
+			return p.cancelIncomplete(ctx, sh, line)
+		}
+	}
+	return p.collect(sh), nil
+}
+
+// waitConsumed waits (briefly) until the shell has read the line typed at
+// its prompt. A signal key (^C, ^Z, ^\\) makes the terminal flush input
+// nobody has read yet, so sent too early it would erase the command
+// instead of interrupting it; a person sees the command start first.
+func (s *shell) waitConsumed(ctx context.Context) {
+	c, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	s.waitCond(c, func() bool { return s.mode != modePrompt || s.seq > s.inputSeq })
+}
+
+func (s *shell) idle() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.busyLocked()
+}
+
+// cancelIncomplete clears a continuation prompt with ^C (twice if bash,
+// between two readline calls, lets the first one pass).
+func (p *Pane) cancelIncomplete(ctx context.Context, sh *shell, line string) (Result, error) {
+	res := p.collect(sh)
+	ie := &IncompleteError{Pane: p.Index(), Line: line}
+	if err := p.Interrupt(ctx); err != nil {
+		var re *ShellReplacedError
+		if !errors.As(err, &re) {
+			return res, fmt.Errorf("%w; cancelling it: %v", ie, err)
+		}
+	}
+	return res, ie
+}
+
+func (s *shell) resetWindow() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.statuses = nil
+	s.out.Reset()
+}
+
+// collect takes the statuses and output gathered since the last collection.
+func (p *Pane) collect(sh *shell) Result {
+	sh.mu.Lock()
+	r := Result{Statuses: sh.statuses, Output: sh.out.Text()}
+	sh.statuses = nil
+	sh.out.Reset()
+	sh.mu.Unlock()
+	p.mu.Lock()
+	p.lastRes = r
+	p.mu.Unlock()
+	return r
+}
+
+// Start types the block like Run but returns right after writing its last
+// line (a `wait` follows: watch, logs -f). Earlier lines are waited for.
+// Into a busy pane the block is typed ahead at once, as a paste would be.
+func (p *Pane) Start(ctx context.Context, block string) error {
+	sh, err := p.use()
+	if err != nil {
+		return err
+	}
+	lines := blockLines(block)
+	if len(lines) == 0 {
+		return nil
+	}
+	sh.mu.Lock()
+	busy := sh.busyLocked()
+	if busy {
+		// Each typed-ahead line should end in a prompt of its own.
+		sh.inputSeq = max(sh.inputSeq, sh.seq) + len(lines)
+	}
+	sh.mu.Unlock()
+	if busy {
+		if err := sh.write(ctx, []byte(strings.Join(lines, "\r")+"\r")); err != nil {
+			return p.fail(ctx, sh, "typing ahead", err)
+		}
+		return nil
+	}
+	sh.resetWindow()
+	for i, line := range lines {
+		sh.mu.Lock()
+		seq0, cont0 := sh.seq, sh.cont
+		sh.inputSeq = sh.seq
+		sh.mu.Unlock()
+		if err := sh.write(ctx, []byte(line+"\r")); err != nil {
+			return p.fail(ctx, sh, "typing", err)
+		}
+		if i == len(lines)-1 {
+			return nil
+		}
+		if err := sh.waitCond(ctx, func() bool { return sh.seq > seq0 || sh.cont > cont0 }); err != nil {
+			return p.fail(ctx, sh, fmt.Sprintf("waiting for the prompt after %q", line), err)
+		}
+	}
+	return nil
+}
+
+// WaitPrompt waits for the primary prompt that follows the input typed so
+// far (after Start, keys, ^C) and returns the statuses of the commands that
+// finished since the last Run, Start or WaitPrompt, and their output. At an
+// idle prompt it returns at once.
+func (p *Pane) WaitPrompt(ctx context.Context) (Result, error) {
+	sh := p.shell()
+	if err := sh.waitCond(ctx, func() bool { return !sh.busyLocked() }); err != nil {
+		return p.collect(sh), p.fail(ctx, sh, "waiting for the prompt", err)
+	}
+	return p.collect(sh), nil
+}
+
+// WaitText waits until text shows on the pane's screen (soft-wrapped lines
+// count as one). It re-checks whenever the reader fed new bytes.
+func (p *Pane) WaitText(ctx context.Context, text string) error {
+	sh := p.shell()
+	for {
+		sh.mu.Lock()
+		ch := sh.notify
+		sh.mu.Unlock()
+		screen, joined := sh.screen()
+		if strings.Contains(screen, text) || strings.Contains(joined, text) {
+			return nil
+		}
+		select {
+		case <-sh.readerDone:
+			// nothing will change any more: one last look
+			screen, joined = sh.screen()
+			if strings.Contains(screen, text) || strings.Contains(joined, text) {
+				return nil
+			}
+			select {
+			case <-sh.exited:
+				return p.fail(ctx, sh, "", &ShellExitedError{Status: sh.status()})
+			default:
+			}
+			select {
+			case <-sh.exited:
+			case <-ctx.Done():
+				return fmt.Errorf("pane %d: waiting for %q: %w", p.Index(), text, ctx.Err())
+			}
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("pane %d: waiting for %q: %w", p.Index(), text, ctx.Err())
+		}
+	}
+}
+
+// Type types text as keystrokes (the keys directive), honouring TypeDelay.
+func (p *Pane) Type(ctx context.Context, text string) error {
+	sh, err := p.use()
+	if err != nil {
+		return err
+	}
+	return p.input(ctx, sh, []byte(text))
+}
+
+// Key sends one key by its tmux name (see KeyBytes). Arrows follow the
+// terminal's cursor mode. ^D at an empty prompt ends the shell: Key returns
+// once the pane has closed and focus has moved, as a person would see it.
+func (p *Pane) Key(ctx context.Context, name string) error {
+	b, err := KeyBytes(name)
+	if err != nil {
+		return err
+	}
+	sh, err := p.use()
+	if err != nil {
+		return err
+	}
+	sh.term.Lock() // vt10x's state is only safe under its lock
+	mode := sh.term.Mode()
+	sh.term.Unlock()
+	if mode&appCursorMode != 0 {
+		b = appCursor(b)
+	}
+	return p.input(ctx, sh, b)
+}
+
+func (p *Pane) input(ctx context.Context, sh *shell, b []byte) error {
+	if bytes.ContainsAny(b, "\x03\x1a\x1c") {
+		sh.waitConsumed(ctx)
+	}
+	sh.mu.Lock()
+	seq0 := sh.seq
+	expectExit := false
+	for _, c := range b {
+		idle := !sh.busyLocked()
+		switch {
+		case c == '\r' || c == '\n' || c == 3:
+			sh.inputSeq = sh.seq
+			sh.lineDirty = false
+		case c == 4:
+			expectExit = expectExit || (idle && !sh.lineDirty)
+		case c >= 0x20 && idle:
+			sh.lineDirty = true
+		}
+	}
+	sh.mu.Unlock()
+	if err := sh.write(ctx, b); err != nil {
+		return p.fail(ctx, sh, "typing", err)
+	}
+	if !expectExit {
+		return nil
+	}
+	// bash leaves on ^D at an empty line (unless ignoreeof prints a prompt)
+	err := sh.waitCond(ctx, func() bool { return sh.seq > seq0 })
+	var se *ShellExitedError
+	if errors.As(err, &se) {
+		select {
+		case <-sh.handled:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		return nil
+	}
+	return err
+}
+
+// Interrupt brings the pane back to a prompt after a timeout: ^C, a short
+// wait, then TERM and KILL to the terminal's foreground process group. If
+// the shell itself is stuck or has died, it is replaced by a fresh one in
+// the same pane (same cwd and exported variables) and a
+// *ShellReplacedError says so.
+func (p *Pane) Interrupt(ctx context.Context) error {
+	sh := p.shell()
+	p.m.mu.Lock()
+	removed := p.removed
+	p.m.mu.Unlock()
+	if removed {
+		return &ShellExitedError{Pane: p.indexOrLast(), Status: sh.status()}
+	}
+	if !sh.alive() {
+		if err := p.replace(ctx, true); err != nil {
+			return err
+		}
+		return &ShellReplacedError{Pane: p.Index(), Reason: "the shell had exited"}
+	}
+	waitIdle := func(d time.Duration) bool {
+		c, cancel := context.WithTimeout(ctx, d)
+		defer cancel()
+		return sh.waitCond(c, func() bool { return !sh.busyLocked() }) == nil
+	}
+	sh.waitConsumed(ctx)
+	sh.mu.Lock()
+	sh.inputSeq = sh.seq
+	sh.mu.Unlock()
+	// A second ^C, as a person would press, catches a job that was still
+	// being forked when the first one came.
+	for _, d := range []time.Duration{250 * time.Millisecond, 2 * time.Second} {
+		if err := sh.write(ctx, []byte{3}); err == nil && waitIdle(d) {
+			return nil
+		}
+	}
+	if fg, err := foregroundPgrp(sh.ptm); err == nil && fg > 0 && fg != sh.pid {
+		syscall.Kill(-fg, syscall.SIGTERM)
+		syscall.Kill(-fg, syscall.SIGCONT)
+		if waitIdle(time.Second) {
+			return nil
+		}
+		syscall.Kill(-fg, syscall.SIGKILL)
+		if waitIdle(2 * time.Second) {
+			return nil
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := p.replace(ctx, true); err != nil {
+		return err
+	}
+	return &ShellReplacedError{Pane: p.Index(), Reason: "no prompt after ^C and killing the foreground process group"}
+}
+
+// replace ends the pane's shell (if alive) and starts a fresh one of the
+// pane's size; restore keeps the cwd and exported variables of the last
+// prompt.
+func (p *Pane) replace(ctx context.Context, restore bool) error {
+	m := p.m
+	p.mu.Lock()
+	old := p.sh
+	p.keep = true
+	p.mu.Unlock()
+	defer func() {
+		p.mu.Lock()
+		p.keep = false
+		p.mu.Unlock()
+	}()
+	dir, restoreEnv := m.opts.Dir, ""
+	if restore {
+		d, envFile := old.state()
+		if fi, err := os.Stat(d); err == nil && fi.IsDir() {
+			dir = d
+		}
+		if envFile != "" {
+			restoreEnv = filepath.Join(m.opts.StateDir, fmt.Sprintf("pane-%d.restore.env", p.id))
+			if err := os.Rename(envFile, restoreEnv); err != nil {
+				restoreEnv = ""
+			}
+		}
+	}
+	if old.alive() {
+		old.signal()
+		t := time.NewTimer(500 * time.Millisecond)
+		select {
+		case <-old.exited:
+		case <-t.C:
+			old.kill()
+		}
+		t.Stop()
+	}
+	select {
+	case <-old.handled:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	m.mu.Lock()
+	cols, rows := p.cols, p.rows
+	m.mu.Unlock()
+	sh, err := m.startShell(ctx, p, cols, rows, dir, restoreEnv)
+	if err != nil {
+		return fmt.Errorf("pane %d: starting a fresh shell: %w", p.Index(), err)
+	}
+	p.mu.Lock()
+	p.sh = sh
+	p.mu.Unlock()
+	return nil
+}
+
+// Geometry returns the pane's position and size in the window, as tmux's
+// pane_left, pane_top, pane_width and pane_height.
+func (p *Pane) Geometry() (x, y, cols, rows int) {
+	p.m.mu.Lock()
+	defer p.m.mu.Unlock()
+	if p.cell == nil {
+		return 0, 0, p.cols, p.rows
+	}
+	return p.cell.x, p.cell.y, p.cols, p.rows
+}
