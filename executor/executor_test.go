@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -135,5 +136,48 @@ func TestWrongExpectedOutputFails(t *testing.T) {
 	// The run goes on after a failed step.
 	if len(c.steps) < 4 {
 		t.Errorf("only %d steps ran after the failure", len(c.steps))
+	}
+}
+
+// The seed chapter, a real container.training chapter with its encoding
+// damage, replays green: its pane lab splits, copies a pod name from the
+// watch pane, deletes that pod from the other pane and checks the status.
+func TestSeedChapterPasses(t *testing.T) {
+	kubectl := needKubectl(t)
+	deck := loadChapter(t, "../parser/testdata/seed/kubectl-run.md", nil)
+	var c collect
+	res, err := Run(testCtx(t), deck, Options{Kubectl: kubectl, Timeout: 30 * time.Second, Sink: &c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var checked []string
+	var pasted string
+	for _, s := range c.steps {
+		if s.Status != report.Passed {
+			t.Errorf("step %s:%d %s %q: %s: %s\n%s\n%s", s.File, s.Line, s.Kind, s.Command, s.Status, s.Reason, s.Diff, s.Screen)
+		}
+		if s.Expected != "" {
+			checked = append(checked, firstLine(s.Expected))
+		}
+		if s.Kind == "paste" {
+			pasted = s.Command
+		}
+	}
+	if res.Status != report.Passed {
+		t.Fatalf("run status %s", res.Status)
+	}
+	want := []string{
+		"pod/pingpong created",
+		"Error from server (NotFound): the server could not find the requested resource",
+		"NAME                            READY   STATUS        RESTARTS   AGE",
+	}
+	if strings.Join(checked, "\n") != strings.Join(want, "\n") {
+		t.Errorf("expected outputs checked:\n%s\nwant:\n%s", strings.Join(checked, "\n"), strings.Join(want, "\n"))
+	}
+	if !regexp.MustCompile(`^pingpong-[a-z0-9]{8,10}-[a-z0-9]{5}$`).MatchString(pasted) {
+		t.Errorf("the pane lab pasted %q, want a pod name copied from the watch pane", pasted)
+	}
+	if n := len(c.steps); n != 27 {
+		t.Errorf("%d steps ran, want 27", n)
 	}
 }

@@ -290,12 +290,24 @@ func (st *labState) copy(ctx context.Context, _ int, step parser.Step, res *repo
 		st.fail(res, "copy: bad regular expression: %v", err)
 		return
 	}
-	all := re.FindAllString(p.Screen(), -1)
-	if len(all) == 0 {
-		st.fail(res, "copy: nothing on pane %d matches %q", p.Index(), step.Text)
+	// Like a person, look until the text shows: a program redrawing its
+	// screen (watch after a resize) may not have drawn it yet.
+	ctx, cancel := context.WithTimeout(ctx, st.timeout(step))
+	defer cancel()
+	var found string
+	err = p.WaitScreen(ctx, func(screen, _ string) bool {
+		all := re.FindAllString(screen, -1)
+		if len(all) == 0 {
+			return false
+		}
+		found = all[len(all)-1]
+		return true
+	})
+	if err != nil {
+		st.fail(res, "copy: nothing on pane %d matches %q (waited %s)", p.Index(), step.Text, st.timeout(step))
 		return
 	}
-	st.clipboard = strings.ReplaceAll(all[len(all)-1], "\n", "")
+	st.clipboard = strings.ReplaceAll(found, "\n", "")
 	res.Actual = st.clipboard
 }
 
@@ -452,18 +464,12 @@ func (st *labState) fillPlaceholders(step parser.Step) (string, []string, error)
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
-// settleTime bounds the wait for the prompt of a command that keys follow:
-// when it is not back by then, the command is taken to be waiting for them.
-const settleTime = 2 * time.Second
+// settleQuiet is how long a command followed by keys must print nothing
+// to be taken as waiting for them.
+const settleQuiet = 500 * time.Millisecond
 
 // settle waits for a command followed by keys to return to the prompt, or
-// to sit waiting for input (vim, a shell in a pod).
+// to sit quietly waiting for input (vim, a shell in a pod).
 func settle(ctx context.Context, p *tmux.Pane) (tmux.Result, error) {
-	sctx, cancel := context.WithTimeout(ctx, settleTime)
-	defer cancel()
-	out, err := p.WaitPrompt(sctx)
-	if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
-		return out, nil
-	}
-	return out, err
+	return p.Settle(ctx, settleQuiet)
 }

@@ -302,20 +302,31 @@ func (p *Pane) WaitPrompt(ctx context.Context) (Result, error) {
 // WaitText waits until text shows on the pane's screen (soft-wrapped lines
 // count as one). It re-checks whenever the reader fed new bytes.
 func (p *Pane) WaitText(ctx context.Context, text string) error {
+	err := p.WaitScreen(ctx, func(screen, joined string) bool {
+		return strings.Contains(screen, text) || strings.Contains(joined, text)
+	})
+	if err != nil && ctx.Err() != nil {
+		return fmt.Errorf("pane %d: waiting for %q: %w", p.Index(), text, ctx.Err())
+	}
+	return err
+}
+
+// WaitScreen waits until ok holds for the pane's screen: the visible text,
+// and the same with soft-wrapped lines joined. It re-checks whenever the
+// reader fed new bytes, never on a timer.
+func (p *Pane) WaitScreen(ctx context.Context, ok func(screen, joined string) bool) error {
 	sh := p.shell()
 	for {
 		sh.mu.Lock()
 		ch := sh.notify
 		sh.mu.Unlock()
-		screen, joined := sh.screen()
-		if strings.Contains(screen, text) || strings.Contains(joined, text) {
+		if ok(sh.screen()) {
 			return nil
 		}
 		select {
 		case <-sh.readerDone:
 			// nothing will change any more: one last look
-			screen, joined = sh.screen()
-			if strings.Contains(screen, text) || strings.Contains(joined, text) {
+			if ok(sh.screen()) {
 				return nil
 			}
 			select {
@@ -326,11 +337,43 @@ func (p *Pane) WaitText(ctx context.Context, text string) error {
 			select {
 			case <-sh.exited:
 			case <-ctx.Done():
-				return fmt.Errorf("pane %d: waiting for %q: %w", p.Index(), text, ctx.Err())
+				return fmt.Errorf("pane %d: %w", p.Index(), ctx.Err())
 			}
 		case <-ch:
 		case <-ctx.Done():
-			return fmt.Errorf("pane %d: waiting for %q: %w", p.Index(), text, ctx.Err())
+			return fmt.Errorf("pane %d: %w", p.Index(), ctx.Err())
+		}
+	}
+}
+
+// Settle waits until a command typed with Start is back at the prompt, or
+// has printed nothing for quiet: then it is taken to be waiting for input
+// (vim, a shell in a pod), and keys may be typed into it, as a person
+// would once the screen stops moving.
+func (p *Pane) Settle(ctx context.Context, quiet time.Duration) (Result, error) {
+	sh := p.shell()
+	timer := time.NewTimer(quiet)
+	defer timer.Stop()
+	for {
+		sh.mu.Lock()
+		ch := sh.notify
+		busy := sh.busyLocked()
+		sh.mu.Unlock()
+		if !busy {
+			return p.collect(sh), nil
+		}
+		select {
+		case <-ch:
+			if !timer.Stop() {
+				<-timer.C
+			}
+			timer.Reset(quiet)
+		case <-timer.C:
+			return p.collect(sh), nil
+		case <-sh.exited:
+			return p.collect(sh), p.fail(ctx, sh, "", &ShellExitedError{Status: sh.status()})
+		case <-ctx.Done():
+			return p.collect(sh), fmt.Errorf("pane %d: %w", p.Index(), ctx.Err())
 		}
 	}
 }

@@ -3,7 +3,7 @@
 //
 // Slides promise what attendees will see; labrun holds the promise strictly
 // where it is stable and forgives exactly what legitimately varies between
-// runs. RULES.md (a README section) gives an example for every rule.
+// runs. the README gives an example for every rule.
 //
 // Normalisation (Normalize, applied to expected and actual lines alike):
 //
