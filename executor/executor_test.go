@@ -3,6 +3,7 @@ package executor
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -179,5 +180,44 @@ func TestSeedChapterPasses(t *testing.T) {
 	}
 	if n := len(c.steps); n != 27 {
 		t.Errorf("%d steps ran, want 27", n)
+	}
+}
+
+// TestSeedWithEveryKubectl replays the seed chapter with each versioned
+// kubectl the machine offers (kubectl.1.27 … beside the host's kubectl),
+// since kubectl's requests changed between versions (discovery, protobuf).
+func TestSeedWithEveryKubectl(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipping in -short mode: replays the seed once per kubectl version")
+	}
+	host, err := exec.LookPath("kubectl")
+	if err != nil {
+		t.Skip("skipping: no kubectl on PATH, so no versioned kubectl.1.x beside it")
+	}
+	real, err := filepath.EvalSymlinks(host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	versions, _ := filepath.Glob(filepath.Join(filepath.Dir(real), "kubectl.1.*"))
+	if len(versions) == 0 {
+		t.Skipf("skipping: no versioned kubectl.1.x beside %s", real)
+	}
+	deck := loadChapter(t, "../parser/testdata/seed/kubectl-run.md", nil)
+	for _, k := range versions {
+		t.Run(filepath.Base(k), func(t *testing.T) {
+			var c collect
+			res, err := Run(testCtx(t), deck, Options{Kubectl: k, Timeout: 30 * time.Second, Sink: &c})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range c.steps {
+				if s.Status != report.Passed {
+					t.Errorf("step %s:%d %q: %s: %s\n%s", s.File, s.Line, s.Command, s.Status, s.Reason, s.Diff)
+				}
+			}
+			if res.Status != report.Passed || len(c.steps) != 27 {
+				t.Errorf("run %s with %d steps", res.Status, len(c.steps))
+			}
+		})
 	}
 }
