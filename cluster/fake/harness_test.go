@@ -1,0 +1,147 @@
+package fake
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/labrun/labrun/cluster/fake/busybox"
+)
+
+// The test binary doubles as the busybox executable of the containers.
+func TestMain(m *testing.M) {
+	if code, ok := busybox.Dispatch(os.Args); ok {
+		os.Exit(code)
+	}
+	os.Exit(m.Run())
+}
+
+// startCluster starts a fake cluster for the test and closes it, failing
+// the test on recovered handler panics.
+func startCluster(t testing.TB, opts Options) *Server {
+	t.Helper()
+	if opts.Dir == "" {
+		opts.Dir = t.TempDir()
+	}
+	if opts.Seed == 0 {
+		opts.Seed = 42
+	}
+	if testing.Verbose() && opts.Log == nil {
+		opts.Log = &testLog{t: t}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := Start(ctx, opts)
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := s.Close(ctx); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+		for _, p := range s.Panics() {
+			t.Errorf("handler panic: %s", p)
+		}
+	})
+	return s
+}
+
+type testLog struct{ t testing.TB }
+
+func (l *testLog) Write(p []byte) (int, error) {
+	l.t.Logf("%s", bytes.TrimRight(p, "\n"))
+	return len(p), nil
+}
+
+// kubectlBin finds a kubectl: "" is the one on PATH (the gcloud
+// dispatcher), "1.27" and so on the versioned ones beside it.
+func kubectlBin(t testing.TB, version string) string {
+	t.Helper()
+	p, err := exec.LookPath("kubectl")
+	if err != nil {
+		t.Skip("no kubectl on PATH")
+	}
+	if version == "" {
+		return p
+	}
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		t.Skipf("kubectl: %v", err)
+	}
+	v := filepath.Join(filepath.Dir(real), "kubectl."+version)
+	if _, err := os.Stat(v); err != nil {
+		t.Skipf("no kubectl.%s", version)
+	}
+	return v
+}
+
+// kubectl runs one kubectl binary against a cluster with its own HOME.
+type kubectl struct {
+	t    testing.TB
+	bin  string
+	home string
+	kcfg string
+}
+
+func newKubectl(t testing.TB, s *Server, version string) *kubectl {
+	return &kubectl{t: t, bin: kubectlBin(t, version), home: t.TempDir(), kcfg: s.Kubeconfig()}
+}
+
+func (k *kubectl) cmd(ctx context.Context, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, k.bin, args...)
+	cmd.Env = []string{"HOME=" + k.home, "KUBECONFIG=" + k.kcfg, "PATH=" + os.Getenv("PATH"), "LANG=C.UTF-8"}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 2 * time.Second
+	return cmd
+}
+
+// run runs kubectl to completion (bounded) and returns stdout, stderr and
+// the exit code.
+func (k *kubectl) run(args ...string) (string, string, int) {
+	k.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var out, errb bytes.Buffer
+	cmd := k.cmd(ctx, args...)
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		k.t.Fatalf("kubectl %s: %v", strings.Join(args, " "), err)
+	}
+	if ctx.Err() != nil {
+		k.t.Fatalf("kubectl %s: timed out; stdout %q stderr %q", strings.Join(args, " "), tail(out.String()), tail(errb.String()))
+	}
+	return out.String(), errb.String(), code
+}
+
+// ok runs kubectl and fails the test unless it exits 0.
+func (k *kubectl) ok(args ...string) string {
+	k.t.Helper()
+	out, errs, code := k.run(args...)
+	if code != 0 {
+		k.t.Fatalf("kubectl %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, out, errs)
+	}
+	return out
+}
+
+// tail keeps the end of a long output for a failure message.
+func tail(s string) string {
+	if len(s) > 2000 {
+		return "…" + s[len(s)-2000:]
+	}
+	return s
+}
