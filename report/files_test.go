@@ -147,10 +147,10 @@ func TestJSONDetails(t *testing.T) {
 	}
 }
 
-// Every JSON field of the model is in the JSON schema and in SCHEMA.md,
+// Every JSON field of the model is in the JSON schema and in the README,
 // and the schema lists nothing the model lacks: the docs cannot drift.
 func TestSchemaDocumentsEveryField(t *testing.T) {
-	doc, err := os.ReadFile("SCHEMA.md")
+	doc, err := os.ReadFile("../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +183,7 @@ func TestSchemaDocumentsEveryField(t *testing.T) {
 				t.Errorf("run.schema.json: %s lacks %q", def, name)
 			}
 			if !bytes.Contains(doc, []byte("`"+name+"`")) {
-				t.Errorf("SCHEMA.md does not document %s.%s", def, name)
+				t.Errorf("the README does not document %s.%s", def, name)
 			}
 		}
 		for name := range props {

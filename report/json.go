@@ -7,7 +7,7 @@ import (
 	"io"
 )
 
-// The JSON report (documented in SCHEMA.md, pinned by testdata/run.schema.json)
+// The JSON report (documented in the README, pinned by testdata/run.schema.json)
 // carries every duration twice: exact nanoseconds (`duration_ns`, what Go
 // decodes back) and seconds (`duration_s`, what jq users and dashboards
 // want). Lists are never null, so `.chapters[].labs[].steps[]` always works.
@@ -69,7 +69,7 @@ func marshal(v any) ([]byte, error) {
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
-// WriteJSON writes the run as JSON, in the schema SCHEMA.md documents.
+// WriteJSON writes the run as JSON, in the schema the README documents.
 func WriteJSON(w io.Writer, r *Run) error {
 	if r == nil {
 		return fmt.Errorf("writing the JSON report: no run")
