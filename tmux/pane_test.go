@@ -34,7 +34,10 @@ func realTmux(t *testing.T, cols, rows int, cmds []string) []string {
 	t.Helper()
 	tm, err := exec.LookPath("tmux")
 	if err != nil {
-		t.Skip("tmux not installed")
+		if os.Getenv("CI") != "" {
+			t.Fatal("tmux not installed: CI installs it to compare layouts with (.ci/run)")
+		}
+		t.Skip("skipping the comparison with real tmux: tmux not installed")
 	}
 	// a short socket path: unix socket paths are limited to 108 bytes
 	sockDir, err := os.MkdirTemp("", "lt")
@@ -326,7 +329,10 @@ func TestKeysThenCheck(t *testing.T) {
 
 func TestVim(t *testing.T) {
 	if _, err := exec.LookPath("vim"); err != nil {
-		t.Skip("no vim")
+		if os.Getenv("CI") != "" {
+			t.Fatal("no vim: CI installs it (.ci/run)")
+		}
+		t.Skip("skipping: no vim to drive")
 	}
 	m := newMux(t, Options{})
 	p := m.Active()
