@@ -46,12 +46,14 @@ func TestNoProcessSurvives(t *testing.T) {
 				t.Fatal(err)
 			}
 			var out strings.Builder
+			signalled := false
 			sc := bufio.NewScanner(stdout)
 			for sc.Scan() {
 				line := sc.Text()
 				out.WriteString(line + "\n")
 				// The last step, `sleep 1004`, is running once the step before it passed.
-				if tc.signal && strings.Contains(line, "sleep 1003 &") {
+				if tc.signal && !signalled && strings.Contains(line, "sleep 1003 &") {
+					signalled = true
 					// Give the shell the line: signal once sleep 1004 is among our descendants.
 					waitFor(t, func() bool { return len(descendants(t, "sleep 1004")) > 0 })
 					if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
