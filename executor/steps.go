@@ -434,7 +434,12 @@ func (st *labState) open(ctx context.Context, _ int, step parser.Step, res *repo
 	}
 }
 
-func (st *labState) look(context.Context, int, parser.Step, *report.StepResult) {}
+// look pauses a live demo so the audience can look at the screen; a
+// verifying run has nothing to check there, and says so.
+func (st *labState) look(_ context.Context, _ int, _ parser.Step, res *report.StepResult) {
+	res.Status = report.Skipped
+	res.Reason = "look pauses for the audience to read the screen: nothing to verify"
+}
 
 func (st *labState) unknown(_ context.Context, _ int, step parser.Step, res *report.StepResult) {
 	res.Status = report.Skipped

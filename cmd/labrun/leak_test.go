@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -36,7 +37,8 @@ func TestNoProcessSurvives(t *testing.T) {
 			args := append([]string{"-test.run=^TestLabrunChild$", "--", "run", "--color", "never"}, tc.args...)
 			args = append(args, "../../fixtures/leak/leak.md")
 			cmd := exec.Command(os.Args[0], args...)
-			cmd.Env = append(os.Environ(), "LABRUN_LEAKTEST_CHILD=1")
+			tmp := t.TempDir()
+			cmd.Env = append(os.Environ(), "LABRUN_LEAKTEST_CHILD=1", "TMPDIR="+tmp)
 			stdout, err := cmd.StdoutPipe()
 			if err != nil {
 				t.Fatal(err)
@@ -68,6 +70,10 @@ func TestNoProcessSurvives(t *testing.T) {
 			}
 			if tc.signal && !strings.Contains(out.String(), "interrupted") {
 				t.Errorf("the report does not say the run was interrupted")
+			}
+			// The sandbox (HOME, cluster files, pane state) is gone too.
+			if left, _ := filepath.Glob(filepath.Join(tmp, "*")); len(left) > 0 {
+				t.Errorf("temporary files outlived labrun: %v", left)
 			}
 			// Anything left is now our child. Allow processes being killed time to die.
 			var left []string

@@ -11,6 +11,7 @@ import (
 
 	"github.com/labrun/labrun/cluster/fake/busybox"
 	"github.com/labrun/labrun/executor"
+	"github.com/labrun/labrun/report"
 )
 
 // The test binary doubles as the busybox the fake cluster's containers run.
@@ -129,5 +130,36 @@ func TestRunSelection(t *testing.T) {
 	code, _, errs = labrun(t, "run", "--from", "no such title", "../../fixtures/demo/pingpong.md")
 	if code != 2 || !strings.Contains(errs, "keeps no lab") {
 		t.Errorf("an empty selection: exit %d, %q", code, errs)
+	}
+}
+
+// --report writes a JSON report readable as a Run and a JUnit file with a
+// test case per lab; both schemas are checked by report's own tests.
+func TestRunReports(t *testing.T) {
+	needKubectl(t)
+	dir := t.TempDir()
+	js, ju := filepath.Join(dir, "run.json"), filepath.Join(dir, "junit.xml")
+	code, out, errs := labrun(t, "run", "-q", "--report", "json="+js, "--report", "junit="+ju, "../../fixtures/demo/pingpong.md")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	f, err := os.Open(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	run, err := report.ReadJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Status != report.Passed || len(run.Chapters) != 1 || len(run.Chapters[0].Labs) != 4 {
+		t.Errorf("JSON report: %s, %d chapters", run.Status, len(run.Chapters))
+	}
+	x, err := os.ReadFile(ju)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(x), "<testcase "); n != 4 || !strings.Contains(string(x), `failures="0"`) {
+		t.Errorf("JUnit report has %d test cases:\n%s", n, x)
 	}
 }
