@@ -221,3 +221,18 @@ func TestSeedWithEveryKubectl(t *testing.T) {
 		})
 	}
 }
+
+// A panic in a handler fails that step as an error and the run goes on.
+func TestHandlerPanicIsAStepError(t *testing.T) {
+	var log strings.Builder
+	st := &labState{r: &runner{opts: Options{Log: &log}}}
+	var res report.StepResult
+	boom := func(*labState, context.Context, int, parser.Step, *report.StepResult) { panic("boom") }
+	st.safely(context.Background(), boom, 0, parser.Step{Kind: parser.KindCheck, Pos: parser.Pos{File: "x.md", Line: 3}}, &res)
+	if res.Status != report.Error || !strings.Contains(res.Reason, "panic in the check handler: boom") {
+		t.Errorf("step %s: %q", res.Status, res.Reason)
+	}
+	if !strings.Contains(log.String(), "x.md:3") || !strings.Contains(log.String(), "goroutine") {
+		t.Errorf("the log lacks the place and the stack: %q", log.String())
+	}
+}

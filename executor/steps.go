@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os/exec"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -67,10 +68,23 @@ func (st *labState) step(ctx context.Context, i int, step parser.Step) report.St
 	if !ok {
 		res.Status, res.Reason = report.Error, fmt.Sprintf("no handler for step kind %q", step.Kind)
 	} else {
-		h(st, ctx, i, step, &res)
+		st.safely(ctx, h, i, step, &res)
 	}
 	res.Duration = time.Since(start)
 	return res
+}
+
+// safely runs a handler so that a bug in labrun fails one step, with the
+// stack in the log, rather than the whole run (which would lose its report).
+func (st *labState) safely(ctx context.Context, h handler, i int, step parser.Step, res *report.StepResult) {
+	defer func() {
+		if v := recover(); v != nil {
+			res.Status = report.Error
+			res.Reason = fmt.Sprintf("labrun bug: panic in the %s handler: %v (please report it)", step.Kind, v)
+			fmt.Fprintf(st.r.opts.Log, "labrun: panic replaying %s:%d: %v\n%s", step.Pos.File, step.Pos.Line, v, debug.Stack())
+		}
+	}()
+	h(st, ctx, i, step, res)
 }
 
 // timeout is the bound for one step.
