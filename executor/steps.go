@@ -68,7 +68,11 @@ func (st *labState) step(ctx context.Context, i int, step parser.Step) report.St
 	if !ok {
 		res.Status, res.Reason = report.Error, fmt.Sprintf("no handler for step kind %q", step.Kind)
 	} else {
-		st.safely(ctx, h, i, step, &res)
+		// Every step has a deadline, typing included: a program that stops
+		// reading its terminal must not hang the run.
+		sctx, cancel := context.WithTimeout(ctx, st.timeout(step))
+		st.safely(sctx, h, i, step, &res)
+		cancel()
 	}
 	res.Duration = time.Since(start)
 	return res
