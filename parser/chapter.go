@@ -89,6 +89,9 @@ type chapterParser struct {
 	lines []line
 	diags []Diagnostic
 
+	// fenceRun[i] is the run length a too-long opener at line i was read
+	// with (see split); absent for ordinary fences.
+	fenceRun map[int]int
 	// fenceEnd[i] is the index of the line closing the fence opened at
 	// line i, or -1 when line i opens no fence.
 	fenceEnd []int
@@ -232,6 +235,7 @@ func replaceBracketToken(s, prefix string, f func(string) (string, bool)) string
 func (p *chapterParser) split() {
 	n := len(p.lines)
 	p.fenceEnd = make([]int, n)
+	p.fenceRun = map[int]int{}
 	// maxRun[c][i]: the longest closing run of char c on lines i..n-1,
 	// so "is this fence ever closed?" costs O(1) and the pass stays linear.
 	maxBT := make([]int, n+1)
@@ -271,6 +275,18 @@ func (p *chapterParser) split() {
 		best := maxBT[i+1]
 		if f.char == '~' {
 			best = maxTL[i+1]
+		}
+		if best < f.n && best >= 3 {
+			// remark's lexer backtracks (`{3,}): a run that is never closed
+			// opens a shorter fence that is, and the extra backticks join
+			// the info string (```` ````bash ```` closed by ``` renders as
+			// code of language "`bash"). Do the same, so the separators
+			// after it stay separators.
+			if !inComment {
+				p.shrunkFence(i, f, best)
+			}
+			p.fenceRun[i] = best
+			f.n = best
 		}
 		if best < f.n {
 			if !inComment {
@@ -320,6 +336,22 @@ func commentAfter(t string, in bool) bool {
 		}
 		t, in = t[k+4:], true
 	}
+}
+
+// shrunkFence reports an opener longer than any closer after it, which
+// remark reads as a shorter fence with the extra characters in its info.
+func (p *chapterParser) shrunkFence(i int, f fence, n int) {
+	closer := 0
+	for j := i + 1; j < len(p.lines); j++ {
+		if c, ok := fenceClose(p.lines[j].text); ok && c.char == f.char && c.n >= n {
+			closer = p.lines[j].num
+			break
+		}
+	}
+	extra := strings.Repeat(string(f.char), f.n-n)
+	p.diag(i, f.indent+1, SeverityError,
+		"fence %s opened here is closed by %s at line %d: remark reads it as a %d-character fence of language %q, not %q",
+		strings.Repeat(string(f.char), f.n), strings.Repeat(string(f.char), n), closer, n, extra+f.info, f.info)
 }
 
 func (p *chapterParser) unclosedFence(i int, f fence) {
@@ -552,6 +584,10 @@ func (p *chapterParser) closeLab(st *scanState) {
 // visibleFence handles a fence shown on the slide, lines open..end.
 func (p *chapterParser) visibleFence(st *scanState, open, end int) {
 	f, _ := fenceOpen(p.lines[open].text)
+	if n, ok := p.fenceRun[open]; ok {
+		f.info = strings.Repeat(string(f.char), f.n-n) + f.info
+		f.n = n
+	}
 	if f.trailing {
 		p.diag(open, f.indent+f.n+len(f.info)+1, SeverityWarning, "trailing blanks after the fence's info string %q", f.info)
 	}

@@ -263,18 +263,18 @@ func TestChapterFacts(t *testing.T) {
 				{SeverityError, 3, "unbalanced brackets"},
 				{SeverityWarning, 14, "HTML comment is not closed"},
 				{SeverityWarning, 24, "closing fence is indented"},
-				{SeverityError, 31, "line 33 closes with 3"},
-				{SeverityError, 33, "never closed"},
+				{SeverityError, 31, "closed by ``` at line 33: remark reads it as a 3-character fence of language \"`bash\""},
 			} {
 				if !hasDiag(ds, c.sev, c.line, c.msg) {
 					t.Errorf("missing %s at %d %q in\n%v", c.sev, c.line, c.msg, ds)
 				}
 			}
-			if len(ch.Slides) != 4 {
-				t.Errorf("slides = %d, an unclosed fence must not swallow separators", len(ch.Slides))
+			if len(ch.Slides) != 5 {
+				t.Errorf("slides = %d, a mismatched fence must not swallow separators", len(ch.Slides))
 			}
 			labs := allLabs(ch)
-			if len(labs) != 2 || labs[0].Steps[0].Text != "echo one" || labs[1].Steps[0].Text != "echo indented" {
+			if len(labs) != 3 || labs[0].Steps[0].Text != "echo one" || labs[1].Steps[0].Text != "echo indented" ||
+				labs[2].Steps[0].Text != "echo after" {
 				t.Errorf("labs %+v", labs)
 			}
 		}},
