@@ -1,6 +1,12 @@
 package executor
 
 import (
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -118,4 +124,58 @@ func TestPlaceholders(t *testing.T) {
 	if none.Status != report.Failed || !strings.Contains(none.Reason, "placeholder red-xxxxxxxx-yyyyy") {
 		t.Errorf("nothing fits: %s %q", none.Status, none.Reason)
 	}
+}
+
+// open fetches the URL a slide would show in a browser, with node1 mapped
+// to the cluster's first node, and fails on an error status.
+func TestOpen(t *testing.T) {
+	kubectl := needKubectl(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" {
+			http.NotFound(w, r)
+			return
+		}
+		fmt.Fprintln(w, "hello from the node")
+	}))
+	defer srv.Close()
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	src := fmt.Sprintf("# Open\n\n---\n\n## Browse\n\n.lab[\n\n<!-- ```open http://node1:%s/``` -->\n\n<!-- ```open http://node1:%s/missing``` -->\n\n]\n", port, port)
+	deck := loadChapter(t, writeTemp(t, "open.md", src), nil)
+	var c collect
+	if _, err := Run(testCtx(t), deck, Options{Kubectl: kubectl, Timeout: 10 * time.Second, Sink: &c}); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.steps) != 2 {
+		t.Fatalf("%d steps", len(c.steps))
+	}
+	if ok := c.steps[0]; ok.Status != report.Passed || !strings.Contains(ok.Actual, "200 OK") || !strings.Contains(ok.Actual, "hello from the node") {
+		t.Errorf("open /: %s %q %q", ok.Status, ok.Reason, ok.Actual)
+	}
+	if nf := c.steps[1]; nf.Status != report.Failed || !strings.Contains(nf.Reason, "404") {
+		t.Errorf("open /missing: %s %q", nf.Status, nf.Reason)
+	}
+}
+
+// --fail-fast stops the run at the first failed step.
+func TestFailFast(t *testing.T) {
+	kubectl := needKubectl(t)
+	src := "# Fail fast\n\n---\n\n## One\n\n.lab[\n\n```bash\nfalse\n```\n\n```bash\ntrue\n```\n\n]\n\n---\n\n## Two\n\n.lab[\n\n```bash\ntrue\n```\n\n]\n"
+	deck := loadChapter(t, writeTemp(t, "failfast.md", src), nil)
+	var c collect
+	res, err := Run(testCtx(t), deck, Options{Kubectl: kubectl, FailFast: true, Sink: &c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.steps) != 1 || c.steps[0].Status != report.Failed || res.Status != report.Failed || len(res.Chapters[0].Labs) != 1 {
+		t.Errorf("ran %d steps in %d labs, run %s; want the run to stop after the first", len(c.steps), len(res.Chapters[0].Labs), res.Status)
+	}
+}
+
+func writeTemp(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
