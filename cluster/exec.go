@@ -11,8 +11,11 @@ import (
 	"os/exec"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // RunError is a command that failed: its arguments, its own output (what
@@ -110,10 +113,9 @@ func (c Command) run(ctx context.Context, stdout, stderr *bytes.Buffer, combined
 	if err := cmd.Start(); err != nil {
 		return &RunError{Cmd: argv, Err: err}
 	}
-	err := cmd.Wait()
 	// Whatever the group left behind (a grandchild after TERM, a daemon the
 	// tool forked) ends with the command.
-	_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	err := WaitGroup(cmd, nil)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			err = fmt.Errorf("%w (%v)", ctxErr, err)
@@ -224,4 +226,28 @@ func digitPrefix(s string) string {
 		i++
 	}
 	return s[:i]
+}
+
+// WaitGroup waits for cmd, started as the leader of its own process group,
+// to exit; then it ends what is left of the group and only then reaps the
+// leader with cmd.Wait. While the leader is an unreaped zombie its pid
+// cannot be reused, so the group id still names only our processes: a kill
+// sent after the reap could reach a stranger's group once pids wrap (this
+// machine's pid_max can be as low as 32768). locked, if not nil, is held
+// around the kill, so that a caller can stop signalling the group by its
+// number once WaitGroup has killed it.
+func WaitGroup(cmd *exec.Cmd, locked sync.Locker) error {
+	pid := cmd.Process.Pid
+	var info unix.Siginfo
+	for {
+		if err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOWAIT, nil); err != unix.EINTR {
+			break
+		}
+	}
+	if locked != nil {
+		locked.Lock()
+		defer locked.Unlock()
+	}
+	_ = syscall.Kill(-pid, syscall.SIGKILL)
+	return cmd.Wait()
 }

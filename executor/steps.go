@@ -1,6 +1,7 @@
 package executor
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/labrun/labrun/cluster"
 	"github.com/labrun/labrun/executor/match"
 	"github.com/labrun/labrun/parser"
 	"github.com/labrun/labrun/report"
@@ -384,12 +386,14 @@ func (st *labState) hide(ctx context.Context, _ int, step parser.Step, res *repo
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 2 * time.Second
-	out, err := cmd.CombinedOutput()
-	if cmd.Process != nil {
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Start()
+	if err == nil {
 		// Background jobs of the hidden command go with it.
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		err = cluster.WaitGroup(cmd, nil)
 	}
-	res.Actual = string(out)
+	res.Actual = out.String()
 	if ctx.Err() != nil {
 		st.fail(res, "hidden command timed out after %s", st.timeout(step))
 		return

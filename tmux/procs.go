@@ -13,6 +13,7 @@ import (
 // control hierarchy.
 type procInfo struct {
 	pid, ppid, pgid, sid int
+	tty                  int // the session's controlling terminal (tty_nr)
 	state                byte
 }
 
@@ -28,18 +29,26 @@ func readProc(pid int) (procInfo, bool) {
 		return procInfo{}, false
 	}
 	f := bytes.Fields(b[i+2:])
-	if len(f) < 4 {
+	if len(f) < 5 {
 		return procInfo{}, false
 	}
 	p := procInfo{pid: pid, state: f[0][0]}
 	p.ppid, _ = strconv.Atoi(string(f[1]))
 	p.pgid, _ = strconv.Atoi(string(f[2]))
 	p.sid, _ = strconv.Atoi(string(f[3]))
+	p.tty, _ = strconv.Atoi(string(f[4]))
 	return p, true
 }
 
 // sessionProcs lists the live (not zombie) processes of session sid.
-func sessionProcs(sid int) []int {
+func sessionProcs(sid int) []int { return sessionProcsOn(sid, 0) }
+
+// sessionProcsOn lists the live processes of session sid whose controlling
+// terminal is tty (a device number; 0: any). Once a pane's shell is reaped
+// its pid, and so the session id, can be reused by a stranger's session
+// (pids wrap fast where pid_max is small); the terminal tells them apart,
+// since the pane's pty stays ours until the pane is closed.
+func sessionProcsOn(sid, tty int) []int {
 	d, err := os.Open("/proc")
 	if err != nil {
 		return nil
@@ -53,7 +62,7 @@ func sessionProcs(sid int) []int {
 			continue
 		}
 		p, ok := readProc(pid)
-		if ok && p.sid == sid && p.state != 'Z' && p.state != 'X' {
+		if ok && p.sid == sid && (tty == 0 || p.tty == tty) && p.state != 'Z' && p.state != 'X' {
 			pids = append(pids, pid)
 		}
 	}
@@ -216,4 +225,14 @@ func ttyHolders(tty string) []int {
 		}
 	}
 	return pids
+}
+
+// ttyDevice is the device number of a terminal path, as /proc/PID/stat's
+// tty_nr gives it; 0 if unknown.
+func ttyDevice(path string) int {
+	var st syscall.Stat_t
+	if path == "" || syscall.Stat(path, &st) != nil {
+		return 0
+	}
+	return int(st.Rdev)
 }

@@ -33,12 +33,13 @@ const (
 // shell is one bash in one pty with its screen. A pane owns one at a time;
 // a respawn replaces it.
 type shell struct {
-	id   int    // the pane's id, names the state files
-	tty  string // the terminal's path, /dev/pts/N
-	cmd  *exec.Cmd
-	pid  int // also its process group and session id (Setsid)
-	ptm  *os.File
-	term vt10x.Terminal
+	id    int    // the pane's id, names the state files
+	tty   string // the terminal's path, /dev/pts/N
+	ttyNr int    // its device number, to recognise the session's processes
+	cmd   *exec.Cmd
+	pid   int // also its process group and session id (Setsid)
+	ptm   *os.File
+	term  vt10x.Terminal
 
 	stateDir  string
 	typeDelay time.Duration
@@ -161,6 +162,7 @@ func startShell(ctx context.Context, c shellConfig) (*shell, error) {
 	s := &shell{
 		id:            c.id,
 		tty:           tty.Name(),
+		ttyNr:         ttyDevice(tty.Name()),
 		cmd:           cmd,
 		pid:           cmd.Process.Pid,
 		ptm:           ptm,
@@ -469,7 +471,7 @@ func (s *shell) screen() (text, joined string) {
 // (which passes it to its jobs), TERM and CONT to the rest. finish then
 // kills what is left after the grace period.
 func (s *shell) signal() {
-	for _, pid := range sessionProcs(s.pid) {
+	for _, pid := range sessionProcsOn(s.pid, s.ttyNr) {
 		if pid == s.pid {
 			syscall.Kill(pid, syscall.SIGHUP)
 			syscall.Kill(pid, syscall.SIGCONT)
@@ -485,14 +487,14 @@ func (s *shell) signal() {
 
 // finish kills what survived the grace deadline and closes the pty.
 func (s *shell) finish(deadline time.Time) {
-	pids := sessionProcs(s.pid)
+	pids := sessionProcsOn(s.pid, s.ttyNr)
 	left := waitGone(pids, deadline)
 	for _, pid := range left {
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
 	// stragglers may appear from forks racing the scan: sweep until none
 	for i := 0; i < 5; i++ {
-		rest := sessionProcs(s.pid)
+		rest := sessionProcsOn(s.pid, s.ttyNr)
 		if len(rest) == 0 {
 			break
 		}
@@ -525,7 +527,7 @@ func (s *shell) close() {
 	s.closeOnce.Do(func() {
 		if s.alive() {
 			s.signal()
-			for _, pid := range sessionProcs(s.pid) {
+			for _, pid := range sessionProcsOn(s.pid, s.ttyNr) {
 				syscall.Kill(pid, syscall.SIGKILL)
 			}
 			syscall.Kill(s.pid, syscall.SIGKILL)
@@ -574,7 +576,7 @@ func (s *shell) state() (dir, envFile string) {
 
 // kill sends SIGKILL to every process of the session.
 func (s *shell) kill() {
-	for _, pid := range sessionProcs(s.pid) {
+	for _, pid := range sessionProcsOn(s.pid, s.ttyNr) {
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
 	if s.alive() {

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/labrun/labrun/cluster"
 	"github.com/labrun/labrun/cluster/fake/busybox"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -113,10 +114,14 @@ func (k *kubelet) deletePod(pod *corev1.Pod, grace *int64) (runtime.Object, erro
 	}
 	w := k.worker(pod.UID)
 	if w == nil || w.finished() || g == 0 {
+		// Remove first: the worker also removes the pod once told to
+		// stop, and had it won the race this DELETE would answer 404
+		// (which kubectl delete --all silently skips).
+		out, err := s.store.remove(res, pod.Namespace, pod.Name, string(pod.UID))
 		if w != nil {
 			w.terminate(0, true)
 		}
-		return s.store.remove(res, pod.Namespace, pod.Name, string(pod.UID))
+		return out, err
 	}
 	updated, err := s.store.update(res, pod.Namespace, pod.Name, func(cur runtime.Object) (runtime.Object, error) {
 		p := cur.(*corev1.Pod)
@@ -794,14 +799,35 @@ type procInstance struct {
 	ch   chan struct{}
 	code int
 	sig  int
+	// mu guards reaped: once the leader is reaped its pid, and so its
+	// process group id, may belong to a stranger (pid_max can be small and
+	// wrap quickly), so nothing may be signalled by that number any more.
+	mu     sync.Mutex
+	reaped bool
 }
 
 func (p *procInstance) done() <-chan struct{} { return p.ch }
 func (p *procInstance) result() (int, int)    { return p.code, p.sig }
 func (p *procInstance) signal(sig syscall.Signal) {
-	if p.cmd.Process != nil {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd.Process != nil && !p.reaped {
 		_ = syscall.Kill(-p.cmd.Process.Pid, sig)
 	}
+}
+
+// wait reaps the container once its whole group is ended; afterwards its
+// pid may be reused, so signal sends nothing any more.
+func (p *procInstance) wait() error { return cluster.WaitGroup(p.cmd, reapLock{p}) }
+
+// reapLock is held by cluster.WaitGroup around the last kill and the reap;
+// releasing it marks the instance reaped.
+type reapLock struct{ p *procInstance }
+
+func (l reapLock) Lock() { l.p.mu.Lock() }
+func (l reapLock) Unlock() {
+	l.p.reaped = true
+	l.p.mu.Unlock()
 }
 
 // startContainer starts a container instance: the command of the pod spec
@@ -836,9 +862,7 @@ func (s *Server) startContainer(w *podWorker, c *containerRun, logs *logBuf) (in
 	}
 	p := &procInstance{cmd: cmd, ch: make(chan struct{})}
 	go func() {
-		err := cmd.Wait()
-		// Whatever the process left in its group goes with it.
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		err := p.wait()
 		var ee *exec.ExitError
 		if errors.As(err, &ee) || cmd.ProcessState != nil {
 			st := cmd.ProcessState
