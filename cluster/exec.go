@@ -141,7 +141,7 @@ type Node struct {
 // ReadNodes lists the cluster's nodes with `kubectl get nodes -o json`:
 // control-plane nodes first, then by name with numbers in numeric order
 // (worker2 before worker10), so that node1 means the same node every run.
-func ReadNodes(ctx context.Context, kubectl, kubeconfig string, log io.Writer) ([]Node, error) {
+func ReadNodes(ctx context.Context, kubectl, kubeconfig string, log io.Writer) (Nodes, error) {
 	out, err := Command{Name: kubectl, Args: []string{"--kubeconfig", kubeconfig, "get", "nodes", "-o", "json"}, Log: log}.Output(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read nodes: %w", err)
@@ -149,7 +149,7 @@ func ReadNodes(ctx context.Context, kubectl, kubeconfig string, log io.Writer) (
 	return parseNodes(out)
 }
 
-func parseNodes(data []byte) ([]Node, error) {
+func parseNodes(data []byte) (Nodes, error) {
 	var list struct {
 		Items []struct {
 			Metadata struct {
@@ -190,7 +190,7 @@ func parseNodes(data []byte) ([]Node, error) {
 		}
 		return naturalLess(entries[i].Name, entries[j].Name)
 	})
-	nodes := make([]Node, len(entries))
+	nodes := make(Nodes, len(entries))
 	for i, e := range entries {
 		nodes[i] = e.Node
 	}
@@ -250,4 +250,31 @@ func WaitGroup(cmd *exec.Cmd, locked sync.Locker) error {
 	}
 	_ = syscall.Kill(-pid, syscall.SIGKILL)
 	return cmd.Wait()
+}
+
+// Nodes are a cluster's nodes in the order ReadNodes gives.
+type Nodes []Node
+
+// Names lists the node names, in order.
+func (ns Nodes) Names() []string {
+	names := make([]string, len(ns))
+	for i, n := range ns {
+		names[i] = n.Name
+	}
+	return names
+}
+
+// Address is the address of the node named node; the workshop names node1,
+// node2… also resolve, to the nodes in order. "" if there is no such node.
+func (ns Nodes) Address(node string) string {
+	for _, n := range ns {
+		if n.Name == node {
+			return n.Address
+		}
+	}
+	var i int
+	if _, err := fmt.Sscanf(node, "node%d", &i); err == nil && node == fmt.Sprintf("node%d", i) && i >= 1 && i <= len(ns) {
+		return ns[i-1].Address
+	}
+	return ""
 }

@@ -71,7 +71,7 @@ type Options struct {
 type Cluster struct {
 	name       string
 	kubeconfig string
-	nodes      []cluster.Node
+	nodes      cluster.Nodes
 	created    bool
 	keep       bool
 	kind       string
@@ -339,30 +339,13 @@ func (c *Cluster) Kubeconfig() string { return c.kubeconfig }
 
 // Nodes are the node names, control plane first (kind names them
 // NAME-control-plane, NAME-worker, NAME-worker2…).
-func (c *Cluster) Nodes() []string {
-	names := make([]string, len(c.nodes))
-	for i, n := range c.nodes {
-		names[i] = n.Name
-	}
-	return names
-}
+func (c *Cluster) Nodes() []string { return c.nodes.Names() }
 
 // NodeAddress is the node's InternalIP, which the host reaches on Linux
 // (kind's Docker network); on macOS and Windows Docker runs in a VM and
 // the address is not reachable. Workshop names node1, node2… also resolve,
 // to the nodes in order.
-func (c *Cluster) NodeAddress(node string) string {
-	for _, n := range c.nodes {
-		if n.Name == node {
-			return n.Address
-		}
-	}
-	var i int
-	if _, err := fmt.Sscanf(node, "node%d", &i); err == nil && node == fmt.Sprintf("node%d", i) && i >= 1 && i <= len(c.nodes) {
-		return c.nodes[i-1].Address
-	}
-	return ""
-}
+func (c *Cluster) NodeAddress(node string) string { return c.nodes.Address(node) }
 
 // Close deletes a cluster Create made, unless Keep; a reused or kept
 // cluster stays and Close says how to reach it. Close honours ctx: after a

@@ -57,7 +57,7 @@ type Cluster struct {
 	context    string
 	namespace  string
 	created    bool
-	nodes      []cluster.Node
+	nodes      cluster.Nodes
 	kubectl    string
 	deleteWait time.Duration
 	log        io.Writer
@@ -226,29 +226,12 @@ func (c *Cluster) Namespace() string { return c.namespace }
 
 // Nodes are the node names, control plane first; empty if the user may not
 // list nodes.
-func (c *Cluster) Nodes() []string {
-	names := make([]string, len(c.nodes))
-	for i, n := range c.nodes {
-		names[i] = n.Name
-	}
-	return names
-}
+func (c *Cluster) Nodes() []string { return c.nodes.Names() }
 
 // NodeAddress is the node's InternalIP, which may or may not be reachable
 // from here (it is inside a cloud's network, usually). Workshop names node1,
 // node2… also resolve, to the nodes in order.
-func (c *Cluster) NodeAddress(node string) string {
-	for _, n := range c.nodes {
-		if n.Name == node {
-			return n.Address
-		}
-	}
-	var i int
-	if _, err := fmt.Sscanf(node, "node%d", &i); err == nil && node == fmt.Sprintf("node%d", i) && i >= 1 && i <= len(c.nodes) {
-		return c.nodes[i-1].Address
-	}
-	return ""
-}
+func (c *Cluster) NodeAddress(node string) string { return c.nodes.Address(node) }
 
 // Close deletes the namespace Open created (waiting up to DeleteWait for it
 // to be gone) and keeps a named one. Close honours ctx: after a cancelled
