@@ -183,6 +183,9 @@ func (c *controllers) note(d *dirty, ev event) {
 			d.cronjobs[okey] = true
 		}
 	}
+	if ev.typ == watch.Deleted {
+		c.restoreSystemObject(ev.res, m)
+	}
 	switch ev.res.name {
 	case "pods":
 		p := ev.obj.(*corev1.Pod)
@@ -242,6 +245,42 @@ func (c *controllers) note(d *dirty, ev event) {
 		if ev.typ == watch.Deleted {
 			delete(c.terminating, ns.Name)
 		}
+	}
+}
+
+// restoreSystemObject recreates what a real cluster's control plane puts
+// back when it is deleted (kubectl delete cm --all, delete all --all): each
+// namespace's kube-root-ca.crt ConfigMap and default ServiceAccount, and
+// the default/kubernetes Service with its Endpoints.
+func (c *controllers) restoreSystemObject(res *resourceInfo, m metav1.Object) {
+	s := c.s
+	ns, name := m.GetNamespace(), m.GetName()
+	if ns == "" || c.terminating[ns] || s.ctx.Err() != nil {
+		return
+	}
+	var obj runtime.Object
+	switch {
+	case res.group == "" && res.name == "configmaps" && name == "kube-root-ca.crt",
+		res.group == "" && res.name == "serviceaccounts" && name == "default":
+	case res.group == "" && res.name == "services" && ns == "default" && name == "kubernetes":
+		obj = kubernetesService()
+	case res.group == "" && res.name == "endpoints" && ns == "default" && name == "kubernetes":
+		obj = kubernetesEndpoints()
+	default:
+		return
+	}
+	nsObj, err := s.store.get(s.reg.must("", "namespaces"), "", ns)
+	if err != nil || accessor(nsObj).GetDeletionTimestamp() != nil {
+		return
+	}
+	if obj == nil {
+		obj = s.namespaceDefault(res.name, ns)
+	}
+	if _, err := s.store.get(res, ns, name); err == nil {
+		return // already back
+	}
+	if _, err := s.create(res, obj, false); err != nil && !apierrors.IsAlreadyExists(err) {
+		s.logf("restore %s %s/%s: %v", res.name, ns, name, err)
 	}
 }
 

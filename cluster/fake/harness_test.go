@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -19,6 +22,9 @@ import (
 func TestMain(m *testing.M) {
 	if code, ok := busybox.Dispatch(os.Args); ok {
 		os.Exit(code)
+	}
+	if os.Getenv(idleChildEnv) != "" {
+		os.Exit(serveIdle())
 	}
 	os.Exit(m.Run())
 }
@@ -87,6 +93,55 @@ func kubectlBin(t testing.TB, version string) string {
 	return v
 }
 
+// kubectlVersions lists the kubectls the end-to-end tests run: "" (the
+// one on PATH, the gcloud dispatcher) and every kubectl.1.N beside it, so
+// that each version the machine offers is checked by default. -short keeps
+// the dispatcher, the oldest and the newest.
+func kubectlVersions(t testing.TB) []string {
+	t.Helper()
+	p, err := exec.LookPath("kubectl")
+	if err != nil {
+		return []string{""} // kubectlBin skips (or fails in CI)
+	}
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return []string{""}
+	}
+	matches, _ := filepath.Glob(filepath.Join(filepath.Dir(real), "kubectl.1.*"))
+	var minors []int
+	for _, m := range matches {
+		minor, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(m), "kubectl.1."))
+		if err == nil {
+			minors = append(minors, minor)
+		}
+	}
+	sort.Ints(minors)
+	if testing.Short() && len(minors) > 2 {
+		minors = []int{minors[0], minors[len(minors)-1]}
+	}
+	versions := []string{""}
+	for _, m := range minors {
+		versions = append(versions, fmt.Sprintf("1.%d", m))
+	}
+	return versions
+}
+
+// forEachKubectl runs f in a parallel subtest per kubectl version (see
+// kubectlVersions), each with its own fake cluster: they are independent.
+func forEachKubectl(t *testing.T, f func(t *testing.T, s *Server, k *kubectl, version string)) {
+	for _, version := range kubectlVersions(t) {
+		name := version
+		if name == "" {
+			name = "dispatcher"
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			s := startCluster(t, Options{})
+			f(t, s, newKubectl(t, s, version), version)
+		})
+	}
+}
+
 // kubectl runs one kubectl binary against a cluster with its own HOME.
 type kubectl struct {
 	t    testing.TB
@@ -101,7 +156,7 @@ func newKubectl(t testing.TB, s *Server, version string) *kubectl {
 
 func (k *kubectl) cmd(ctx context.Context, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, k.bin, args...)
-	cmd.Env = []string{"HOME=" + k.home, "KUBECONFIG=" + k.kcfg, "PATH=" + os.Getenv("PATH"), "LANG=C.UTF-8"}
+	cmd.Env = []string{"HOME=" + k.home, "KUBECONFIG=" + k.kcfg, "PATH=" + os.Getenv("PATH"), "LANG=C.UTF-8", "TMPDIR=" + k.home}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 2 * time.Second
@@ -112,10 +167,18 @@ func (k *kubectl) cmd(ctx context.Context, args ...string) *exec.Cmd {
 // the exit code.
 func (k *kubectl) run(args ...string) (string, string, int) {
 	k.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	return k.runIn("", nil, args...)
+}
+
+// runIn is run with stdin and extra environment variables.
+func (k *kubectl) runIn(stdin string, env []string, args ...string) (string, string, int) {
+	k.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	var out, errb bytes.Buffer
 	cmd := k.cmd(ctx, args...)
+	cmd.Env = append(cmd.Env, env...)
+	cmd.Stdin = strings.NewReader(stdin)
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
 	code := 0

@@ -83,31 +83,52 @@ func (s *Server) seedObjects() error {
 			return err
 		}
 	}
-	if err := mk("", "endpoints", &corev1.Endpoints{
-		ObjectMeta: metav1.ObjectMeta{Name: "kubernetes", Namespace: "default", Labels: map[string]string{"endpointslice.kubernetes.io/skip-mirror": "true"}},
-		Subsets: []corev1.EndpointSubset{{Addresses: []corev1.EndpointAddress{{IP: nodeIP(0)}},
-			Ports: []corev1.EndpointPort{{Name: "https", Port: 6443, Protocol: corev1.ProtocolTCP}}}},
-	}); err != nil {
+	if err := mk("", "endpoints", kubernetesEndpoints()); err != nil {
 		return err
 	}
-	return mk("", "services", &corev1.Service{
+	return mk("", "services", kubernetesService())
+}
+
+// kubernetesService is the default/kubernetes Service that the apiserver
+// keeps in place (it recreates it when deleted).
+func kubernetesService() *corev1.Service {
+	return &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Name: "kubernetes", Namespace: "default",
 			Labels: map[string]string{"component": "apiserver", "provider": "kubernetes"}},
 		Spec: corev1.ServiceSpec{ClusterIP: "10.96.0.1", Ports: []corev1.ServicePort{{Name: "https", Port: 443, Protocol: corev1.ProtocolTCP, TargetPort: intstr.FromInt32(6443)}}},
-	})
+	}
+}
+
+// kubernetesEndpoints are the endpoints of the kubernetes Service: the
+// apiserver on node1.
+func kubernetesEndpoints() *corev1.Endpoints {
+	return &corev1.Endpoints{
+		ObjectMeta: metav1.ObjectMeta{Name: "kubernetes", Namespace: "default", Labels: map[string]string{"endpointslice.kubernetes.io/skip-mirror": "true"}},
+		Subsets: []corev1.EndpointSubset{{Addresses: []corev1.EndpointAddress{{IP: nodeIP(0)}},
+			Ports: []corev1.EndpointPort{{Name: "https", Port: 6443, Protocol: corev1.ProtocolTCP}}}},
+	}
 }
 
 // namespaceDefaults creates a namespace's default ServiceAccount and
 // kube-root-ca.crt ConfigMap, as the controllers of a real cluster do.
 func (s *Server) namespaceDefaults(ns string) error {
-	if _, err := s.create(s.reg.must("", "serviceaccounts"), &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default", Namespace: ns}}, false); err != nil {
+	if _, err := s.create(s.reg.must("", "serviceaccounts"), s.namespaceDefault("serviceaccounts", ns), false); err != nil {
 		return fmt.Errorf("seed serviceaccount: %w", err)
 	}
-	if _, err := s.create(s.reg.must("", "configmaps"), &corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Name: "kube-root-ca.crt", Namespace: ns, Annotations: map[string]string{"kubernetes.io/description": "Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters."}},
-		Data:       map[string]string{"ca.crt": string(s.creds.caPEM)},
-	}, false); err != nil {
+	if _, err := s.create(s.reg.must("", "configmaps"), s.namespaceDefault("configmaps", ns), false); err != nil {
 		return fmt.Errorf("seed configmap: %w", err)
 	}
 	return nil
+}
+
+// namespaceDefault is the default ServiceAccount ("serviceaccounts") or
+// the kube-root-ca.crt ConfigMap ("configmaps") of a namespace.
+func (s *Server) namespaceDefault(resource, ns string) runtime.Object {
+	if resource == "serviceaccounts" {
+		return &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default", Namespace: ns}}
+	}
+	return &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: "kube-root-ca.crt", Namespace: ns, Annotations: map[string]string{"kubernetes.io/description": "Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters."}},
+		Data:       map[string]string{"ca.crt": string(s.creds.caPEM)},
+	}
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -127,22 +126,7 @@ func expectMatch(t testing.TB, what, got, pattern string) {
 // TestSeedChapter replays the commands of the seed chapter
 // (kubectl-run.md) with real kubectl binaries and checks what they print.
 func TestSeedChapter(t *testing.T) {
-	versions := []string{"", "1.27", "1.33"}
-	if os.Getenv("LABRUN_ALL_KUBECTL") != "" {
-		versions = []string{"", "1.27", "1.28", "1.29", "1.30", "1.31", "1.32", "1.33"}
-	}
-	for _, version := range versions {
-		name := version
-		if name == "" {
-			name = "dispatcher"
-		}
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			s := startCluster(t, Options{})
-			k := newKubectl(t, s, version)
-			seedChapter(t, s, k)
-		})
-	}
+	forEachKubectl(t, func(t *testing.T, s *Server, k *kubectl, _ string) { seedChapter(t, s, k) })
 }
 
 func seedChapter(t *testing.T, s *Server, k *kubectl) {

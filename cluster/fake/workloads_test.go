@@ -1,7 +1,6 @@
 package fake
 
 import (
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -29,22 +28,7 @@ func expectFail(t *testing.T, k *kubectl, stderr string, args ...string) {
 // rollbacks, jobs, daemon sets, stateful sets, namespaces and garbage
 // collection with real kubectl.
 func TestWorkloads(t *testing.T) {
-	versions := []string{"", "1.27", "1.33"}
-	if os.Getenv("LABRUN_ALL_KUBECTL") != "" {
-		versions = []string{"", "1.27", "1.28", "1.29", "1.30", "1.31", "1.32", "1.33"}
-	}
-	for _, version := range versions {
-		name := version
-		if name == "" {
-			name = "dispatcher"
-		}
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			s := startCluster(t, Options{})
-			k := newKubectl(t, s, version)
-			workloads(t, s, k)
-		})
-	}
+	forEachKubectl(t, func(t *testing.T, s *Server, k *kubectl, _ string) { workloads(t, s, k) })
 }
 
 func workloads(t *testing.T, s *Server, k *kubectl) {
