@@ -827,6 +827,9 @@ func (s *Server) delete(res *resourceInfo, ns, name string, opts metav1.DeleteOp
 	if policy == metav1.DeletePropagationOrphan {
 		s.orphanDependents(m.GetUID(), ns)
 	}
+	if policy == metav1.DeletePropagationForeground && res.name != "pods" && res.name != "namespaces" {
+		return s.deleteForeground(res, ns, name)
+	}
 	switch {
 	case res.name == "pods":
 		return s.kubelet.deletePod(cur.(*corev1.Pod), opts.GracePeriodSeconds)

@@ -206,9 +206,40 @@ data:
   greeting: %s
 `
 
-// applySteps apply a heredoc on stdin: created, unchanged, configured.
+const appliedDeploy = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: applied
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: applied}
+  template:
+    metadata:
+      labels: {app: applied}
+    spec:
+      containers:
+      - name: nginx
+        image: %s
+`
+
+// applySteps apply a heredoc on stdin: created, unchanged, configured. The
+// Deployment's re-apply is a strategic merge patch whose list merge keys
+// kubectl takes from its built-in types (the served OpenAPI v2 and v3
+// documents have no schemas); a nested unknown field is rejected by the
+// server, to which kubectl 1.29+ leave validation after reading v3.
 func applySteps() []step {
 	return []step{
+		{args: []string{"apply", "-f", "-"}, stdin: fmt.Sprintf(appliedDeploy, "nginx"), out: is("deployment.apps/applied created\n")},
+		{args: []string{"apply", "-f", "-"}, stdin: fmt.Sprintf(appliedDeploy, "nginx"), out: is("deployment.apps/applied unchanged\n")},
+		{args: []string{"apply", "-f", "-"}, stdin: fmt.Sprintf(appliedDeploy, "nginx:1.26"), out: is("deployment.apps/applied configured\n")},
+		{args: []string{"get", "deploy", "applied", "-o", "jsonpath={.spec.template.spec.containers[*].image}"}, out: is("nginx:1.26")},
+		{args: []string{"apply", "-f", "-"}, stdin: strings.Replace(fmt.Sprintf(appliedDeploy, "nginx"), "replicas: 1", "replicas: 1\n  bogus: 2", 1), code: 1,
+			err: like(`(?s)^Error from server \(BadRequest\): error when (applying patch|creating).*unknown field "spec\.bogus"`)},
+		// Foreground: kubectl waits until the Deployment has gone, which is
+		// after its ReplicaSet, which is after its pods.
+		{args: []string{"delete", "deploy", "applied", "--cascade=foreground"}, out: is("deployment.apps \"applied\" deleted\n")},
+		{args: []string{"get", "deploy,rs,pods", "-l", "app=applied"}, err: is("No resources found in default namespace.\n")},
 		{args: []string{"apply", "-f", "-"}, stdin: fmt.Sprintf(appliedCM, "hello"), out: is("configmap/applied created\n")},
 		{args: []string{"apply", "-f", "-"}, stdin: fmt.Sprintf(appliedCM, "hello"), out: is("configmap/applied unchanged\n")},
 		{args: []string{"apply", "-f", "-"}, stdin: fmt.Sprintf(appliedCM, "bonjour"), out: is("configmap/applied configured\n")},

@@ -52,17 +52,18 @@ type dirty struct {
 	statefuls   map[string]bool
 	cronjobs    map[string]bool
 	gc          []types.UID
+	foreground  map[objRef]bool // owners whose foreground deletion may progress
 }
 
 func newDirty() *dirty {
 	return &dirty{schedule: map[string]bool{}, replicasets: map[string]bool{}, deployments: map[string]bool{},
 		services: map[string]bool{}, namespaces: map[string]bool{}, jobs: map[string]bool{}, daemonsets: map[string]bool{},
-		statefuls: map[string]bool{}, cronjobs: map[string]bool{}}
+		statefuls: map[string]bool{}, cronjobs: map[string]bool{}, foreground: map[objRef]bool{}}
 }
 
 func (d *dirty) empty() bool {
 	return len(d.schedule)+len(d.replicasets)+len(d.deployments)+len(d.services)+len(d.namespaces)+len(d.jobs)+
-		len(d.daemonsets)+len(d.statefuls)+len(d.cronjobs)+len(d.gc) == 0
+		len(d.daemonsets)+len(d.statefuls)+len(d.cronjobs)+len(d.gc)+len(d.foreground) == 0
 }
 
 func (c *controllers) run(ctx context.Context) {
@@ -163,6 +164,7 @@ func (c *controllers) note(d *dirty, ev event) {
 	if ev.typ == watch.Deleted && ev.res.name != "pods" && ev.res.name != "events" {
 		d.gc = append(d.gc, m.GetUID())
 	}
+	c.noteForeground(d, ev)
 	if ns := m.GetNamespace(); ns != "" && c.terminating[ns] {
 		d.namespaces[ns] = true
 	}
@@ -299,6 +301,9 @@ func (c *controllers) process(ctx context.Context, d *dirty) {
 	}
 	for _, uid := range d.gc {
 		c.gc(uid)
+	}
+	for _, ref := range sortedRefs(d.foreground) {
+		c.syncForeground(ref)
 	}
 	for _, key := range sortedKeys(d.namespaces) {
 		c.finalizeNamespace(key)

@@ -130,6 +130,8 @@ func newRegistry() (*registry, error) {
 			subresources: []string{"status"}, hasStatus: true,
 			newObj: func() runtime.Object { return &corev1.Service{} }, newList: func() runtime.Object { return &corev1.ServiceList{} }}),
 
+		apps(&resourceInfo{name: "controllerrevisions", singular: "controllerrevision", kind: "ControllerRevision", namespaced: true,
+			newObj: func() runtime.Object { return &appsv1.ControllerRevision{} }, newList: func() runtime.Object { return &appsv1.ControllerRevisionList{} }}),
 		apps(&resourceInfo{name: "daemonsets", singular: "daemonset", kind: "DaemonSet", namespaced: true, shortNames: []string{"ds"}, categories: all,
 			subresources: []string{"status"}, generation: true, hasStatus: true,
 			newObj: func() runtime.Object { return &appsv1.DaemonSet{} }, newList: func() runtime.Object { return &appsv1.DaemonSetList{} }}),

@@ -1,8 +1,9 @@
 // Package fake is labrun's built-in Kubernetes cluster: an in-process API
 // server that unmodified kubectl (1.27 to 1.33) talks to over HTTPS, with
 // controllers (Deployments with rolling updates, ReplicaSets, DaemonSets,
-// StatefulSets, Jobs, CronJobs, Service endpoints, namespace deletion,
-// garbage collection), a scheduler and a simulated kubelet that runs each
+// StatefulSets, both with ControllerRevisions, Jobs, CronJobs, Service
+// endpoints, namespace deletion, background, foreground and orphan garbage
+// collection), a scheduler and a simulated kubelet that runs each
 // container as a local process (see images.go for the image catalogue).
 //
 // Objects are the real k8s.io/api types, bodies are decoded with the
@@ -27,6 +28,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labrun/labrun/cluster/fake/busybox"
@@ -96,6 +98,10 @@ type Server struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	// bookmarkEvery (nanoseconds) is how often a watch that allows
+	// bookmarks gets one; tests shorten it.
+	bookmarkEvery atomic.Int64
 }
 
 // maxBody is kube-apiserver's request body limit (3 MiB).
@@ -174,6 +180,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		ipam:       newIPAM(),
 		eventNames: map[string]string{},
 	}
+	s.bookmarkEvery.Store(int64(defaultBookmarkEvery))
 	for i := 1; i <= opts.Nodes; i++ {
 		s.nodes = append(s.nodes, fmt.Sprintf("node%d", i))
 	}

@@ -121,6 +121,11 @@ func (s *Server) printerFor(res *resourceInfo) printer {
 			return []any{r.Name, int64(deref32(r.Spec.Replicas, 1)), int64(r.Status.Replicas), int64(r.Status.ReadyReplicas),
 				age(r.CreationTimestamp, now), c, i, selectorString(r.Spec.Selector)}
 		}}
+	case "controllerrevisions":
+		return printer{columns(nameCol,
+			col{"Controller", "string", "Controller of the object", false},
+			col{"Revision", "integer", "Revision indicates the revision of the state represented by Data.", false}, ageCol),
+			printControllerRevision}
 	case "daemonsets":
 		return printer{columns(nameCol,
 			col{"Desired", "integer", "The total number of nodes that should be running the daemon pod.", false},

@@ -14,8 +14,9 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 )
 
-// bookmarkEvery is how often a watch that allows bookmarks gets one.
-const bookmarkEvery = 30 * time.Second
+// defaultBookmarkEvery is how often a watch that allows bookmarks gets
+// one (Server.bookmarkEvery).
+const defaultBookmarkEvery = 30 * time.Second
 
 // handleWatch streams changes as newline-delimited WatchEvents, flushed one
 // by one. resourceVersion "" or "0" starts with ADDED for every current
@@ -101,10 +102,29 @@ func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request, req request
 		}
 	}
 	rv := start
+	// Bookmarks come on a fixed period, whether or not events (of any
+	// resource) arrive meanwhile, each with the resourceVersion up to which
+	// the watch has seen the store; when the wait times out, that is the
+	// store's current one.
+	every := time.Duration(s.bookmarkEvery.Load())
+	if every <= 0 {
+		every = defaultBookmarkEvery
+	}
+	nextBookmark := time.Now().Add(every)
 	for {
+		if bookmarks && !time.Now().Before(nextBookmark) {
+			// A bookmark is an object of the watched kind with only
+			// apiVersion, kind and metadata.resourceVersion.
+			bm := req.res.newObj()
+			accessor(bm).SetResourceVersion(formatRV(rv))
+			if send(watch.Bookmark, bm) != nil {
+				return nil
+			}
+			nextBookmark = time.Now().Add(every)
+		}
 		waitCtx, waitCancel := ctx, context.CancelFunc(func() {})
 		if bookmarks {
-			waitCtx, waitCancel = context.WithTimeout(ctx, bookmarkEvery)
+			waitCtx, waitCancel = context.WithDeadline(ctx, nextBookmark)
 		}
 		evs, err := s.store.since(waitCtx, rv, 1000)
 		waitCancel()
@@ -115,12 +135,7 @@ func (s *Server) handleWatch(w http.ResponseWriter, r *http.Request, req request
 			_ = send(watch.Error, &st)
 			return nil
 		case err != nil && ctx.Err() == nil && bookmarks:
-			bm := req.res.newObj()
-			accessor(bm).SetResourceVersion(formatRV(rv))
-			if send(watch.Bookmark, bm) != nil {
-				return nil
-			}
-			continue
+			continue // the bookmark is due
 		case err != nil:
 			return nil
 		}

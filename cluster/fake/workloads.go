@@ -272,6 +272,7 @@ func (c *controllers) syncDaemonSet(key string) {
 		return
 	}
 	hash := templateHash(&ds.Spec.Template)
+	c.snapshotRevision(ds, "DaemonSet", hash, map[string]string{appsv1.ControllerRevisionHashLabelKey: hash}, &ds.Spec.Template, ds.Spec.RevisionHistoryLimit)
 	nodes, _ := s.store.list(s.reg.must("", "nodes"), "", nil)
 	byNode := map[string][]*corev1.Pod{}
 	for _, o := range c.ownedBy(pres, ns, ds.UID) {
@@ -352,7 +353,7 @@ func (c *controllers) syncStatefulSet(key string) {
 		return
 	}
 	hash := templateHash(&sts.Spec.Template)
-	rev := sts.Name + "-" + hash
+	rev := c.snapshotRevision(sts, "StatefulSet", hash, map[string]string{"controller.kubernetes.io/hash": hash}, &sts.Spec.Template, sts.Spec.RevisionHistoryLimit)
 	replicas := int(deref32(sts.Spec.Replicas, 1))
 	pods := map[int]*corev1.Pod{}
 	for _, o := range c.ownedBy(pres, ns, sts.UID) {

@@ -85,6 +85,7 @@ func workloads(t *testing.T, s *Server, k *kubectl) {
 	expectExact(t, "sts rollout", lastLine(k.ok("rollout", "status", "sts/sts1", "--timeout=60s")), `partitioned roll out complete: 2 new pods have been updated...`)
 	expectMatch(t, "ds", k.ok("get", "ds"), `(?m)^ds1 +3 +3 +3 +3 +3 +<none> +\d+s$`)
 	expectMatch(t, "sts pods", k.ok("get", "pods", "-l", "app=sts1"), `(?s)sts1-0 +1/1 +Running.*\nsts1-1 +1/1 +Running`)
+	revisionHistory(t, k)
 
 	// Namespaces: content goes, then the namespace.
 	expectExact(t, "create ns", k.ok("create", "namespace", "tmp"), "namespace/tmp created\n")
@@ -153,4 +154,39 @@ func TestSeedReproducible(t *testing.T) {
 	if a != b {
 		t.Errorf("seed 7 gave %q, then %q", a, b)
 	}
+}
+
+// revisionHistory covers the ControllerRevisions of a DaemonSet and a
+// StatefulSet: their table, rollout history (with a change cause),
+// history of one revision, and rollout undo, which raises the old
+// revision to the newest number.
+func revisionHistory(t *testing.T, k *kubectl) {
+	rolledOut := func(args ...string) step {
+		return step{args: append([]string{"rollout", "status", "--timeout=60s"}, args...), out: like(`(?s)(successfully rolled out|partitioned roll out complete: 2 new pods have been updated\.\.\.)\n$`)}
+	}
+	runSteps(t, k, []step{
+		{args: []string{"get", "controllerrevisions"}, out: like(`^NAME +CONTROLLER +REVISION +AGE\nds1-\w+ +daemonset\.apps/ds1 +1 +` + ageRE + `\nsts1-\w+ +statefulset\.apps/sts1 +1 +` + ageRE + `\n$`)},
+		{args: []string{"set", "image", "ds/ds1", "c=busybox:1.36"}, out: is("daemonset.apps/ds1 image updated\n")},
+		rolledOut("ds/ds1"),
+		{args: []string{"rollout", "history", "ds/ds1"}, out: is("daemonset.apps/ds1 \nREVISION  CHANGE-CAUSE\n1         <none>\n2         <none>\n\n")},
+		{args: []string{"rollout", "history", "ds/ds1", "--revision=2"}, out: like(`(?s)^daemonset\.apps/ds1 with revision #2\nPod Template:\n  Labels:\tapp=ds1\n.*Image:\tbusybox:1\.36\n`)},
+		{args: []string{"rollout", "undo", "ds/ds1"}, out: is("daemonset.apps/ds1 rolled back\n")},
+		rolledOut("ds/ds1"),
+		{args: []string{"get", "ds", "ds1", "-o", "jsonpath={.spec.template.spec.containers[0].image}"}, out: is("busybox")},
+		{args: []string{"rollout", "history", "ds/ds1"}, out: is("daemonset.apps/ds1 \nREVISION  CHANGE-CAUSE\n2         <none>\n3         <none>\n\n")},
+		// kubectl compares the revision's data byte for byte with the
+		// patch it derives from the DaemonSet.
+		{args: []string{"rollout", "undo", "ds/ds1", "--to-revision=3"}, out: is("daemonset.apps/ds1 skipped rollback (current template already matches revision 3)\n")},
+		{args: []string{"rollout", "undo", "ds/ds1", "--to-revision=9"}, err: is("error: unable to find specified revision 9 in history\n"), code: 1},
+
+		{args: []string{"annotate", "sts", "sts1", "kubernetes.io/change-cause=redis 7"}, out: like(`^statefulset\.apps/sts1 annotated?\n$`)}, // 1.27 prints "annotate"
+		{args: []string{"set", "image", "sts/sts1", "c=redis:7"}, out: is("statefulset.apps/sts1 image updated\n")},
+		rolledOut("sts/sts1"),
+		{args: []string{"rollout", "history", "sts/sts1"}, out: is("statefulset.apps/sts1 \nREVISION  CHANGE-CAUSE\n1         <none>\n2         redis 7\n\n")},
+		{args: []string{"rollout", "history", "sts/sts1", "--revision=1"}, out: like(`(?s)^statefulset\.apps/sts1 with revision #1\nPod Template:\n.*Image:\tredis\n`)},
+		{args: []string{"rollout", "undo", "sts/sts1"}, out: is("statefulset.apps/sts1 rolled back\n")},
+		rolledOut("sts/sts1"),
+		{args: []string{"get", "pods", "sts1-0", "sts1-1", "-o", "jsonpath={.items[*].spec.containers[0].image}"}, out: is("redis redis")},
+		{args: []string{"rollout", "history", "sts/sts1"}, out: is("statefulset.apps/sts1 \nREVISION  CHANGE-CAUSE\n2         redis 7\n3         <none>\n\n")},
+	})
 }
