@@ -5,7 +5,6 @@ package executor
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -105,7 +104,6 @@ func Run(ctx context.Context, deck *parser.Deck, opts Options) (res *report.Run,
 	}
 	defer func() {
 		if opts.KeepSandbox {
-			res.Notes = append(res.Notes, "sandbox kept in "+sb.root)
 			return
 		}
 		if rerr := sb.remove(); rerr != nil {
@@ -154,6 +152,9 @@ func Run(ctx context.Context, deck *parser.Deck, opts Options) (res *report.Run,
 		res.Notes = append(res.Notes, "interrupted: "+context.Cause(ctx).Error())
 	}
 	res.Notes = append(res.Notes, r.notes...)
+	if opts.KeepSandbox {
+		res.Notes = append(res.Notes, "sandbox kept in "+sb.root+" (HOME is its home/, the cluster's files its cluster/)")
+	}
 	res.Duration = time.Since(start)
 	opts.Sink.RunDone(res)
 	return res, nil
@@ -310,7 +311,3 @@ func (nopSink) StepDone(report.LabResult, report.StepResult) {}
 func (nopSink) LabDone(report.LabResult)                     {}
 func (nopSink) ChapterDone(report.ChapterResult)             {}
 func (nopSink) RunDone(*report.Run)                          {}
-
-var errTimeout = errors.New("timed out")
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
