@@ -145,6 +145,8 @@ func (c *controllers) noteKey(d *dirty, key string) {
 		d.deployments[k] = true
 	case "jobs":
 		d.jobs[k] = true
+	case "replicasets":
+		d.replicasets[k] = true
 	}
 }
 
@@ -924,6 +926,20 @@ func (c *controllers) deploymentStatus(d *appsv1.Deployment, newRS *appsv1.Repli
 
 func podReady(p *corev1.Pod) bool { return hasPodReady(p) }
 
+// untilAvailable is how long a ready pod still has to stay ready to count
+// as available: minReadySeconds after its Ready condition turned true.
+func untilAvailable(p *corev1.Pod, minReady time.Duration, now time.Time) time.Duration {
+	if minReady <= 0 {
+		return 0
+	}
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
+			return c.LastTransitionTime.Add(minReady).Sub(now)
+		}
+	}
+	return 0
+}
+
 func podActive(p *corev1.Pod) bool {
 	return p.DeletionTimestamp == nil && p.Status.Phase != corev1.PodSucceeded && p.Status.Phase != corev1.PodFailed
 }
@@ -1008,6 +1024,9 @@ func (c *controllers) syncReplicaSet(key string) {
 	}
 	var st appsv1.ReplicaSetStatus
 	sel, _ := metav1.LabelSelectorAsSelector(rs.Spec.Selector)
+	minReady := time.Duration(rs.Spec.MinReadySeconds) * time.Second
+	now := time.Now()
+	var recheck time.Duration // until the next ready pod becomes available
 	for _, o := range c.ownedBy(pres, ns, rs.UID) {
 		p := o.(*corev1.Pod)
 		if !podActive(p) {
@@ -1019,8 +1038,17 @@ func (c *controllers) syncReplicaSet(key string) {
 		}
 		if podReady(p) {
 			st.ReadyReplicas++
-			st.AvailableReplicas++
+			if wait := untilAvailable(p, minReady, now); wait <= 0 {
+				st.AvailableReplicas++
+			} else if recheck == 0 || wait < recheck {
+				recheck = wait
+			}
 		}
+	}
+	if recheck > 0 {
+		// As the ReplicaSet controller does: look again when the pod has
+		// been ready for minReadySeconds.
+		c.after("replicasets/"+key, recheck+10*time.Millisecond)
 	}
 	st.ObservedGeneration = rs.Generation
 	_, err = s.store.update(rsres, ns, name, func(cur runtime.Object) (runtime.Object, error) {
