@@ -115,8 +115,13 @@ func TestLayoutMatchesTmux(t *testing.T) {
 func TestSplitResizesPty(t *testing.T) {
 	m := newMux(t, Options{})
 	p0 := m.Active()
-	if err := p0.Start(testCtx(t), `bash -c 'trap "echo size=\$(stty size)" WINCH; while :; do sleep 0.05; done'`); err != nil {
+	if err := p0.Start(testCtx(t), `bash -c 'trap "echo size=\$(stty size)" WINCH; echo ar""med; while :; do sleep 0.05; done'`); err != nil {
 		t.Fatal(err)
+	}
+	// The resize must come after the trap is set, or the signal is lost
+	// (the typed line shows ar""med; only the program prints armed).
+	if err := p0.WaitText(testCtx(t), "armed"); err != nil {
+		t.Fatalf("%v\nscreen:\n%s", err, p0.Screen())
 	}
 	p1, err := m.Split(testCtx(t), false)
 	if err != nil {
