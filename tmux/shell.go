@@ -53,6 +53,16 @@ type shell struct {
 	stop          chan struct{} // closed to stop the responder
 	stopOnce      sync.Once
 	closeOnce     sync.Once
+	// ttyMu orders the scan for processes holding the terminal before the
+	// close of its master: once the master is closed, /dev/pts/N may be
+	// reused by any program on the machine, and a scan by that path would
+	// kill a stranger (it once killed a fresh shell of another run).
+	ttyMu     sync.Mutex
+	ptmClosed bool
+	// finishMu serialises finish: the pane's watcher and Mux.Close may both
+	// call it for the same shell.
+	finishMu sync.Mutex
+	finished bool
 
 	mu         sync.Mutex
 	notify     chan struct{} // closed and replaced whenever anything arrives
@@ -487,6 +497,12 @@ func (s *shell) signal() {
 
 // finish kills what survived the grace deadline and closes the pty.
 func (s *shell) finish(deadline time.Time) {
+	s.finishMu.Lock()
+	defer s.finishMu.Unlock()
+	if s.finished {
+		return
+	}
+	s.finished = true
 	pids := sessionProcsOn(s.pid, s.ttyNr)
 	left := waitGone(pids, deadline)
 	for _, pid := range left {
@@ -507,13 +523,18 @@ func (s *shell) finish(deadline time.Time) {
 		syscall.Kill(s.pid, syscall.SIGKILL)
 	}
 	// Processes that left the session (setsid, daemons) but still hold the
-	// terminal were started from the pane too.
-	if held := ttyHolders(s.tty); len(held) > 0 {
+	// terminal were started from the pane too; the terminal is only ours to
+	// look for while its master is open.
+	s.ttyMu.Lock()
+	var held []int
+	if !s.ptmClosed {
+		held = ttyHolders(s.tty)
 		for _, pid := range held {
 			syscall.Kill(pid, syscall.SIGKILL)
 		}
-		waitGone(held, time.Now().Add(2*time.Second))
 	}
+	s.ttyMu.Unlock()
+	waitGone(held, time.Now().Add(2*time.Second))
 	select {
 	case <-s.exited:
 	case <-time.After(5 * time.Second):
@@ -537,7 +558,10 @@ func (s *shell) close() {
 		case <-s.readerDone:
 		case <-time.After(500 * time.Millisecond):
 		}
+		s.ttyMu.Lock()
+		s.ptmClosed = true
 		s.ptm.Close() // interrupts a pending Read: the master is pollable
+		s.ttyMu.Unlock()
 		<-s.readerDone
 		s.stopOnce.Do(func() { close(s.stop) })
 		<-s.responderDone
