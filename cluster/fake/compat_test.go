@@ -120,6 +120,8 @@ func readSteps(minor int, version string) []step {
 			`default +Active +` + ageRE + `\nkube-node-lease +Active +` + ageRE + `\nkube-public +Active +` + ageRE + `\nkube-system +Active +` + ageRE + `\n$`)},
 		{args: []string{"get", "pods"}, err: is("No resources found in default namespace.\n")},
 		{args: []string{"get", "pods", "-n", "kube-system"}, err: is("No resources found in kube-system namespace.\n")},
+		{args: []string{"-n", "kube-public", "get", "configmaps"}, out: like(`^NAME +DATA +AGE\ncluster-info +1 +` + ageRE + `\nkube-root-ca\.crt +1 +` + ageRE + `\n$`)},
+		{args: []string{"-n", "kube-public", "get", "configmap", "cluster-info", "-o", "jsonpath={.data.kubeconfig}"}, out: like(`(?s)^apiVersion: v1\nclusters:\n- cluster:\n    certificate-authority-data: [A-Za-z0-9+/=]+\n    server: https://127\.0\.0\.1:\d+\n`)},
 		{args: []string{"get", "svc", "-A"}, out: like(`^NAMESPACE +NAME +TYPE +CLUSTER-IP +EXTERNAL-IP +PORT\(S\) +AGE\n` +
 			`default +kubernetes +ClusterIP +10\.96\.0\.1 +<none> +443/TCP +` + ageRE + `\n$`)},
 		{args: []string{"get", "svc", "kubernetes", "--show-labels"}, out: like(`^NAME +TYPE +CLUSTER-IP +EXTERNAL-IP +PORT\(S\) +AGE +LABELS\n` +

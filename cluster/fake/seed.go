@@ -1,6 +1,7 @@
 package fake
 
 import (
+	"encoding/base64"
 	"fmt"
 	"time"
 
@@ -86,7 +87,32 @@ func (s *Server) seedObjects() error {
 	if err := mk("", "endpoints", kubernetesEndpoints()); err != nil {
 		return err
 	}
+	if err := mk("", "configmaps", s.clusterInfo()); err != nil {
+		return err
+	}
 	return mk("", "services", kubernetesService())
+}
+
+// clusterInfo is kubeadm's kube-public/cluster-info ConfigMap: a kubeconfig
+// without credentials that anyone may read to find and trust the API
+// server (workshop chapters show it with `kubectl -n kube-public get`).
+func (s *Server) clusterInfo() *corev1.ConfigMap {
+	kc := fmt.Sprintf(`apiVersion: v1
+clusters:
+- cluster:
+    certificate-authority-data: %s
+    server: %s
+  name: ""
+contexts: null
+current-context: ""
+kind: Config
+preferences: {}
+users: null
+`, base64.StdEncoding.EncodeToString(s.creds.caPEM), s.url)
+	return &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: "cluster-info", Namespace: "kube-public"},
+		Data:       map[string]string{"kubeconfig": kc},
+	}
 }
 
 // kubernetesService is the default/kubernetes Service that the apiserver
