@@ -2,6 +2,7 @@ package parser
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -705,6 +706,7 @@ func (p *chapterParser) title(st *scanState, i int) {
 
 // lintLab reports what is wrong in a finished lab as a whole.
 func (p *chapterParser) lintLab(lab *Lab) {
+	p.lintNeverReturns(lab)
 	supplied := false
 	for _, s := range lab.Steps {
 		switch s.Kind {
@@ -721,6 +723,40 @@ func (p *chapterParser) lintLab(lab *Lab) {
 				Message: fmt.Sprintf("command has placeholder %q but no copy/paste directive in the lab supplies it", s.Placeholders[0].Text),
 				Source:  p.sourceAt(s.Pos.Line)})
 		}
+	}
+}
+
+// neverReturns matches a command line that runs until interrupted: watch,
+// tail -f, kubectl logs -f, kubectl get -w, port-forward and proxy.
+var neverReturns = regexp.MustCompile(`^\s*(` +
+	`watch\s|` +
+	`tail\s(.*\s)?-[fF]\b|` +
+	`kubectl\s(.*\s)?logs\s(.*\s)?(-f|--follow)(\s|$)|` +
+	`kubectl\s(.*\s)?(-w|--watch)(\s|$)|` +
+	`kubectl\s(.*\s)?(port-forward|proxy)(\s|$))`)
+
+// lintNeverReturns warns about a command that does not return by itself
+// with no wait or key after it: a replay can only time out there.
+func (p *chapterParser) lintNeverReturns(lab *Lab) {
+	for i, s := range lab.Steps {
+		if s.Kind != KindCommand {
+			continue
+		}
+		lines := strings.Split(strings.TrimRight(s.Text, "\n"), "\n")
+		last := lines[len(lines)-1]
+		first, _, _ := strings.Cut(last, "|") // `kubectl … | grep -w x`: -w is grep's
+		if !neverReturns.MatchString(first) || strings.HasSuffix(strings.TrimSpace(last), "&") {
+			continue
+		}
+		if i+1 < len(lab.Steps) {
+			switch lab.Steps[i+1].Kind {
+			case KindWait, KindLongwait, KindKey, KindKeys:
+				continue
+			}
+		}
+		p.diags = append(p.diags, Diagnostic{Pos: s.Pos, Severity: SeverityWarning,
+			Message: fmt.Sprintf("%q does not return by itself and no wait or key directive follows it: a replay times out here (add ```wait TEXT``` and ```key ^C```)", strings.TrimSpace(last)),
+			Source:  p.sourceAt(s.Pos.Line)})
 	}
 }
 
