@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -136,27 +137,34 @@ func (c *controllers) after(key string, delay time.Duration) {
 	})
 }
 
-func (c *controllers) noteKey(d *dirty, key string) {
-	kind, k, _ := cut(key, "/")
-	switch kind {
-	case "cronjobs":
-		d.cronjobs[k] = true
-	case "deployments":
-		d.deployments[k] = true
-	case "jobs":
-		d.jobs[k] = true
+// reconciled is the set of keys to reconcile for a resource whose
+// controller works by key, or nil for one that has none.
+func (d *dirty) reconciled(resource string) map[string]bool {
+	switch resource {
 	case "replicasets":
-		d.replicasets[k] = true
+		return d.replicasets
+	case "deployments":
+		return d.deployments
+	case "services":
+		return d.services
+	case "jobs":
+		return d.jobs
+	case "cronjobs":
+		return d.cronjobs
+	case "daemonsets":
+		return d.daemonsets
+	case "statefulsets":
+		return d.statefuls
 	}
+	return nil
 }
 
-func cut(s, sep string) (string, string, bool) {
-	for i := 0; i+len(sep) <= len(s); i++ {
-		if s[i:i+len(sep)] == sep {
-			return s[:i], s[i+len(sep):], true
-		}
+// noteKey marks a timer's key ("resource/ns/name") for reconciling.
+func (c *controllers) noteKey(d *dirty, key string) {
+	resource, k, _ := strings.Cut(key, "/")
+	if set := d.reconciled(resource); set != nil {
+		set[k] = true
 	}
-	return s, "", false
 }
 
 // note maps one store event to the reconciles it calls for.
@@ -201,33 +209,9 @@ func (c *controllers) note(d *dirty, ev event) {
 			}
 		}
 		c.noteServicesOf(d, p.Namespace)
-	case "replicasets":
+	case "replicasets", "deployments", "services", "jobs", "cronjobs", "daemonsets", "statefulsets":
 		if ev.typ != watch.Deleted {
-			d.replicasets[key] = true
-		}
-	case "deployments":
-		if ev.typ != watch.Deleted {
-			d.deployments[key] = true
-		}
-	case "services":
-		if ev.typ != watch.Deleted {
-			d.services[key] = true
-		}
-	case "jobs":
-		if ev.typ != watch.Deleted {
-			d.jobs[key] = true
-		}
-	case "cronjobs":
-		if ev.typ != watch.Deleted {
-			d.cronjobs[key] = true
-		}
-	case "daemonsets":
-		if ev.typ != watch.Deleted {
-			d.daemonsets[key] = true
-		}
-	case "statefulsets":
-		if ev.typ != watch.Deleted {
-			d.statefuls[key] = true
+			d.reconciled(ev.res.name)[key] = true
 		}
 	case "nodes":
 		d.daemonsets["*"] = true
@@ -361,7 +345,7 @@ func sortedKeys(m map[string]bool) []string {
 }
 
 func splitKey(key string) (string, string) {
-	ns, name, _ := cut(key, "/")
+	ns, name, _ := strings.Cut(key, "/")
 	return ns, name
 }
 
