@@ -390,9 +390,8 @@ type scanState struct {
 }
 
 type commentState struct {
-	start int  // line index of `<!--`
-	col   int  // column of `<!--`
-	inLab bool // the comment began inside a running lab
+	start int // line index of `<!--`
+	col   int // column of `<!--`
 	// labOff: a `.lab[` was seen inside the comment: its directives are
 	// part of a commented-out lab and need no warning of their own.
 	labOff bool

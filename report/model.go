@@ -14,7 +14,24 @@ const (
 	Skipped Status = "skipped"
 	// Error means labrun could not try the step at all (bad input, no shell).
 	Error Status = "error"
+	// Manual is a step the slide leaves to the person (an editor opened with
+	// no keys after it): neither passed nor failed, and counted apart.
+	Manual Status = "manual"
+	// NotVerified is a step that was not tried because something it depends
+	// on could not run here (a missing tool earlier in the chapter); Reason
+	// says what.
+	NotVerified Status = "not_verified"
+	// Interrupted is the step that was running when the run was cancelled
+	// (Ctrl-C), and the run itself.
+	Interrupted Status = "interrupted"
 )
+
+// Verified reports whether a status says the step was checked and held.
+// Only Passed does: nothing unverified counts as passed.
+func (s Status) Verified() bool { return s == Passed }
+
+// Bad reports whether a status fails a run (without --strict).
+func (s Status) Bad() bool { return s == Failed || s == Error || s == Interrupted }
 
 // Run is one replay of a deck.
 type Run struct {
@@ -71,4 +88,10 @@ type StepResult struct {
 	Screen string `json:"screen,omitempty"`
 	// Substituted records placeholders filled in, as "placeholder → value".
 	Substituted []string `json:"substituted,omitempty"`
+	// Hint is one line naming the probable cause of a failure and the place
+	// to fix it ("created at kubectlexpose.md:52"), when labrun knows one.
+	Hint string `json:"hint,omitempty"`
+	// Cause names an earlier event this step's failure follows from ("after
+	// pane 0 was replaced at x.md:216"), so one cause reads as one failure.
+	Cause string `json:"cause,omitempty"`
 }

@@ -95,21 +95,6 @@ func (c *cell) leaves(out []*cell) []*cell {
 	return out
 }
 
-func (c *cell) find(p *Pane) *cell {
-	if c.kind == cellLeaf {
-		if c.pane == p {
-			return c
-		}
-		return nil
-	}
-	for _, ch := range c.children {
-		if f := ch.find(p); f != nil {
-			return f
-		}
-	}
-	return nil
-}
-
 // splitSizes returns the sizes of the old and the new cell when a cell of
 // total cells is split; want > 0 asks for that size for the new one.
 func splitSizes(total, want int) (oldSize, newSize int, err error) {

@@ -1,5 +1,7 @@
 package fake
 
+//lint:file-ignore SA1019 the hand-written server serves the deprecated v1 Endpoints API and fields that kubectl still reads; it is retired with the upstream control plane.
+
 import (
 	"bytes"
 	"encoding/json"
@@ -497,12 +499,12 @@ func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request, req reques
 func (s *Server) update(res *resourceInfo, ns, name, sub string, obj runtime.Object, precondRV string, dryRun bool) (runtime.Object, error) {
 	var out runtime.Object
 	fn := func(cur runtime.Object) (runtime.Object, error) {
-		cm, nm := accessor(cur), accessor(obj)
+		cm := accessor(cur)
 		if precondRV != "" && precondRV != cm.GetResourceVersion() {
 			return nil, apierrors.NewConflict(res.gr(), name, errors.New(conflictMsg))
 		}
 		next := obj.DeepCopyObject()
-		nm = accessor(next)
+		nm := accessor(next)
 		nm.SetUID(cm.GetUID())
 		nm.SetCreationTimestamp(cm.GetCreationTimestamp())
 		nm.SetDeletionTimestamp(cm.GetDeletionTimestamp())
@@ -617,7 +619,7 @@ func applyPatch(contentType string, orig, patch []byte, schemaObj runtime.Object
 		}
 	default:
 		return nil, apierrors.NewGenericServerResponse(http.StatusUnsupportedMediaType, "patch", schema.GroupResource{}, "",
-			fmt.Sprintf("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json"), 0, false)
+			"the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json", 0, false)
 	}
 	if err != nil {
 		return nil, apierrors.NewBadRequest(err.Error())
@@ -809,9 +811,11 @@ func (s *Server) delete(res *resourceInfo, ns, name string, opts metav1.DeleteOp
 	m := accessor(cur)
 	if opts.Preconditions != nil {
 		if opts.Preconditions.UID != nil && *opts.Preconditions.UID != m.GetUID() {
+			//lint:ignore ST1005 kube-apiserver's own wording, which kubectl prints
 			return nil, apierrors.NewConflict(res.gr(), name, fmt.Errorf("Precondition failed: UID in precondition: %v, UID in object meta: %v", *opts.Preconditions.UID, m.GetUID()))
 		}
 		if opts.Preconditions.ResourceVersion != nil && *opts.Preconditions.ResourceVersion != m.GetResourceVersion() {
+			//lint:ignore ST1005 kube-apiserver's own wording, which kubectl prints
 			return nil, apierrors.NewConflict(res.gr(), name, fmt.Errorf("Precondition failed: ResourceVersion in precondition: %v, ResourceVersion in object meta: %v", *opts.Preconditions.ResourceVersion, m.GetResourceVersion()))
 		}
 	}

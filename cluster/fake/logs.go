@@ -2,7 +2,6 @@ package fake
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -227,19 +226,4 @@ func (s *Server) handleLog(w http.ResponseWriter, r *http.Request, req request) 
 		}
 	}
 	return nil
-}
-
-// waitClosed is for tests: it waits until the log is closed.
-func (l *logBuf) waitClosed(ctx context.Context) error {
-	for {
-		_, closed, ch := l.snapshot(1 << 30)
-		if closed {
-			return nil
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
 }

@@ -1,5 +1,7 @@
 package fake
 
+//lint:file-ignore SA1019 the hand-written server serves the deprecated v1 Endpoints API and fields that kubectl still reads; it is retired with the upstream control plane.
+
 import (
 	"fmt"
 	"sort"
