@@ -65,7 +65,7 @@ func WriteJUnit(w io.Writer, r *Run) error {
 	if r == nil {
 		return fmt.Errorf("writing the JUnit report: no run")
 	}
-	all := junitSuites{Name: "labrun " + r.Deck, Time: seconds(r.Duration.Seconds())}
+	all := junitSuites{Name: "labrun " + strings.Join(r.Deck, " "), Time: seconds(r.Duration.Seconds())}
 	stamp := ""
 	if !r.Started.IsZero() {
 		// Jenkins' schema wants local-less ISO 8601 without a zone: use UTC.

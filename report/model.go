@@ -33,11 +33,29 @@ func (s Status) Verified() bool { return s == Passed }
 // Bad reports whether a status fails a run (without --strict).
 func (s Status) Bad() bool { return s == Failed || s == Error || s == Interrupted }
 
-// Run is one replay of a deck.
+// Run is one replay of a deck, with what a reader needs to reproduce it.
 type Run struct {
-	Deck     string          `json:"deck"`
-	Cluster  string          `json:"cluster"`
-	Kubectl  string          `json:"kubectl,omitempty"`
+	// Deck is the chapters (.md) and deck manifests (.yml) named on the
+	// command line, in order.
+	Deck []string `json:"deck"`
+	// CommandLine is labrun's arguments, program name first.
+	CommandLine []string `json:"command_line,omitempty"`
+	// Version is labrun's module version: a release tag, or "(devel)" for a
+	// build from a checkout.
+	Version string `json:"labrun_version,omitempty"`
+	// Commit is the git revision labrun was built from, with "+dirty" when
+	// the checkout had local changes; empty when the build did not record it.
+	Commit string `json:"labrun_commit,omitempty"`
+	// Cluster is the --cluster mode: fake, kind, kind:NAME, kubeconfig[:CONTEXT].
+	Cluster string `json:"cluster"`
+	// Kubectl is the path of the kubectl the labs ran.
+	Kubectl        string `json:"kubectl,omitempty"`
+	KubectlVersion string `json:"kubectl_version,omitempty"`
+	ServerVersion  string `json:"server_version,omitempty"`
+	// Seed is the fake cluster's --seed (0: random names).
+	Seed int64 `json:"seed"`
+	// Timeout is each step's time limit (--timeout; longwait gets ten times it).
+	Timeout  time.Duration   `json:"timeout_ns"`
 	Started  time.Time       `json:"started"`
 	Duration time.Duration   `json:"duration_ns"`
 	Status   Status          `json:"status"`
@@ -55,7 +73,8 @@ type ChapterResult struct {
 	Labs     []LabResult   `json:"labs"`
 }
 
-// LabResult is one `.lab[` section.
+// LabResult is one `.lab[` section. A lab the run never reached because it
+// was interrupted has status Interrupted and no steps (see NotRun).
 type LabResult struct {
 	File       string        `json:"file"`
 	Line       int           `json:"line"`
@@ -65,6 +84,10 @@ type LabResult struct {
 	Duration   time.Duration `json:"duration_ns"`
 	Steps      []StepResult  `json:"steps"`
 }
+
+// NotRun reports whether the lab never started: the run was interrupted
+// before it.
+func (l LabResult) NotRun() bool { return l.Status == Interrupted && len(l.Steps) == 0 }
 
 // StepResult is the outcome of one step.
 type StepResult struct {
