@@ -5,6 +5,7 @@ package executor
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -89,7 +90,8 @@ func (e *SetupError) Unwrap() error { return e.Err }
 func Run(ctx context.Context, deck *parser.Deck, opts Options) (res *report.Run, err error) {
 	opts.defaults()
 	start := time.Now()
-	res = &report.Run{Deck: deck.File, Cluster: opts.Cluster, Started: start, Status: report.Passed}
+	res = &report.Run{Deck: []string{deck.File}, Cluster: opts.Cluster, Seed: opts.Seed, Timeout: opts.Timeout,
+		Started: start, Status: report.Passed}
 
 	kubectl, err := FindKubectl(opts.Kubectl)
 	if err != nil {
@@ -127,6 +129,9 @@ func Run(ctx context.Context, deck *parser.Deck, opts Options) (res *report.Run,
 	}()
 
 	r := &runner{opts: opts, sb: sb, cluster: cl, env: sb.env(cl.Kubeconfig())}
+	// A reader reproducing the run needs both versions; not knowing them
+	// does not stop the run.
+	res.KubectlVersion, res.ServerVersion, _ = versions(ctx, kubectl, r.env)
 	mux, err := tmux.New(ctx, tmux.Options{
 		Shell: opts.Shell, Env: r.env, Dir: sb.home, StateDir: sb.state,
 		Cols: opts.Cols, Rows: opts.Rows, TypeDelay: opts.TypeDelay,
@@ -148,8 +153,8 @@ func Run(ctx context.Context, deck *parser.Deck, opts Options) (res *report.Run,
 		}
 	}
 	if ctx.Err() != nil {
-		res.Status = report.Failed
-		res.Notes = append(res.Notes, "interrupted: "+context.Cause(ctx).Error())
+		res.Status = report.Interrupted
+		res.Chapters = notRun(deck, res.Chapters)
 	}
 	res.Notes = append(res.Notes, r.notes...)
 	if opts.KeepSandbox {
@@ -211,20 +216,61 @@ func ServerVersion(ctx context.Context, opts Options) (string, error) {
 		defer cancel()
 		cl.Close(cctx)
 	}()
-	out, err := cluster.Command{Name: kubectl, Args: []string{"version", "-o", "json"},
-		Env: sb.env(cl.Kubeconfig())}.Output(ctx)
+	_, server, err := versions(ctx, kubectl, sb.env(cl.Kubeconfig()))
 	if err != nil {
 		return "", err
 	}
+	if server == "" {
+		return "", errors.New("kubectl version: no server version")
+	}
+	return server, nil
+}
+
+// versions asks kubectl for its own version and the server's.
+func versions(ctx context.Context, kubectl string, env []string) (client, server string, err error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	out, err := cluster.Command{Name: kubectl, Args: []string{"version", "-o", "json"}, Env: env}.Output(ctx)
+	if err != nil {
+		return "", "", err
+	}
 	var v struct {
+		Client struct {
+			GitVersion string `json:"gitVersion"`
+		} `json:"clientVersion"`
 		Server struct {
 			GitVersion string `json:"gitVersion"`
 		} `json:"serverVersion"`
 	}
-	if err := json.Unmarshal(out, &v); err != nil || v.Server.GitVersion == "" {
-		return "", fmt.Errorf("kubectl version: no server version in %q", firstLine(string(out)))
+	if err := json.Unmarshal(out, &v); err != nil {
+		return "", "", fmt.Errorf("kubectl version: %w in %q", err, firstLine(string(out)))
 	}
-	return v.Server.GitVersion, nil
+	return v.Client.GitVersion, v.Server.GitVersion, nil
+}
+
+// notRun adds to the chapters a run did the labs it never reached, as
+// interrupted labs without steps, so a summary counts them.
+func notRun(deck *parser.Deck, done []report.ChapterResult) []report.ChapterResult {
+	reached := map[string]bool{}
+	for _, ch := range done {
+		for _, l := range ch.Labs {
+			reached[fmt.Sprintf("%s:%d", l.File, l.Line)] = true
+		}
+	}
+	for i, ch := range deck.Chapters {
+		if i >= len(done) {
+			done = append(done, report.ChapterResult{File: ch.File, Title: ch.Title, Status: report.Interrupted})
+		}
+		for _, sl := range ch.Slides {
+			for _, lab := range sl.Labs {
+				if !reached[fmt.Sprintf("%s:%d", lab.Pos.File, lab.Pos.Line)] {
+					done[i].Labs = append(done[i].Labs, report.LabResult{File: lab.Pos.File, Line: lab.Pos.Line,
+						Slide: sl.Number, SlideTitle: sl.Title, Status: report.Interrupted})
+				}
+			}
+		}
+	}
+	return done
 }
 
 // runner holds the state of one run.
@@ -250,6 +296,9 @@ func (r *runner) chapter(ctx context.Context, ch parser.Chapter) report.ChapterR
 			cr.Labs = append(cr.Labs, lr)
 			if lr.Status == report.Failed || lr.Status == report.Error {
 				cr.Status = report.Failed
+			}
+			if ctx.Err() != nil {
+				cr.Status = report.Interrupted
 			}
 			if r.stop || ctx.Err() != nil {
 				cr.Duration = time.Since(start)
@@ -277,6 +326,9 @@ func (r *runner) lab(ctx context.Context, sl parser.Slide, lab parser.Lab) repor
 		sr := st.step(ctx, i, step)
 		lr.Steps = append(lr.Steps, sr)
 		r.opts.Sink.StepDone(lr, sr)
+		if sr.Status == report.Interrupted {
+			lr.Status = report.Interrupted
+		}
 		if sr.Status == report.Failed || sr.Status == report.Error {
 			lr.Status = report.Failed
 			if r.opts.FailFast {

@@ -75,6 +75,11 @@ func (st *labState) step(ctx context.Context, i int, step parser.Step) report.St
 		sctx, cancel := context.WithTimeout(ctx, st.timeout(step))
 		st.safely(sctx, h, i, step, &res)
 		cancel()
+		// The run was cancelled (Ctrl-C), not the step timed out: whatever
+		// the handler made of it, the step did not fail.
+		if ctx.Err() != nil && res.Status != report.Passed {
+			res.Status, res.Reason = report.Interrupted, "interrupted ("+context.Cause(ctx).Error()+")"
+		}
 	}
 	res.Duration = time.Since(start)
 	return res
