@@ -3,10 +3,13 @@ package report
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/labrun/labrun/internal/text"
 )
 
 // Sink receives results while a run goes on, so people see progress.
@@ -39,6 +42,8 @@ type ConsoleOptions struct {
 	// Width is the terminal's width in columns, so the live line never wraps
 	// (0 means 80).
 	Width int
+	// GitHub folds each chapter into a ::group:: of the GitHub Actions log.
+	GitHub bool
 }
 
 // Console prints one line per step and a summary, for people. Its methods
@@ -104,6 +109,12 @@ func (c *Console) mark(s Status) string {
 		return c.paint(sgrRed+";"+sgrBold, "FAIL")
 	case Error:
 		return c.paint(sgrRed+";"+sgrBold, "ERR ")
+	case Interrupted:
+		return c.paint(sgrRed+";"+sgrBold, "STOP")
+	case Manual:
+		return c.paint(sgrCyan, "hand")
+	case NotVerified:
+		return c.paint(sgrYellow, "n/v ")
 	default:
 		return c.paint(sgrYellow, "skip")
 	}
@@ -212,22 +223,26 @@ func (c *Console) Close() error {
 	return nil
 }
 
-// ChapterStarted prints the chapter heading.
+// ChapterStarted prints the chapter heading (and opens its GitHub group).
 func (c *Console) ChapterStarted(ch ChapterResult) {
-	if c.opts.Quiet {
-		return
-	}
 	title := ch.File
 	if ch.Title != "" {
 		title = ch.Title + " (" + ch.File + ")"
 	}
-	c.emit(c.paint(sgrBold, "=== "+clean(title)) + "\n")
+	var b strings.Builder
+	if c.opts.GitHub {
+		b.WriteString("::group::" + ghData(clean(title)) + "\n")
+	}
+	if !c.opts.Quiet {
+		b.WriteString(c.paint(sgrBold, "=== "+clean(title)) + "\n")
+	}
+	c.emit(b.String())
 }
 
 // StepDone prints the step's line and, on failure, what went wrong.
 func (c *Console) StepDone(lab LabResult, s StepResult) {
 	c.stopSpinner()
-	failed := s.Status == Failed || s.Status == Error
+	failed := s.Status.Bad()
 	if c.opts.Quiet && !failed {
 		return
 	}
@@ -244,6 +259,12 @@ func (c *Console) StepDone(lab LabResult, s StepResult) {
 			color = sgrRed
 		}
 		b.WriteString(c.paintLines(color, indent(clean(s.Reason), pad)))
+	}
+	if s.Cause != "" && s.Status != Passed {
+		b.WriteString(c.paintLines(sgrDim, indent("("+clean(s.Cause)+")", pad)))
+	}
+	if s.Hint != "" && s.Status != Passed {
+		b.WriteString(c.paintLines(sgrCyan, indent("hint: "+clean(s.Hint), pad)))
 	}
 	for _, sub := range s.Substituted {
 		fmt.Fprintf(&b, "%splaceholder %s\n", pad, clean(sub))
@@ -279,11 +300,16 @@ func (c *Console) newLab(key string) bool {
 	return true
 }
 
-// details shows a failed step's exit statuses, diff (or output) and screen.
+// details shows what a person needs to fix a failed step, and no more: the
+// exit statuses, the diff (or the last lines of the output), and the screen
+// where it says more than those, or for a full-screen program whose output
+// flattened into a stream means nothing (-v shows everything).
 func (c *Console) details(b *strings.Builder, s StepResult, pad string) {
 	if nonZero(s.ExitStatuses) {
 		fmt.Fprintf(b, "%sexit statuses: %s\n", pad, strings.Trim(fmt.Sprint(s.ExitStatuses), "[]"))
 	}
+	full := FullScreen(s.Command) && s.Screen != ""
+	actual := trimBlankLines(clean(s.Actual))
 	switch {
 	case s.Diff != "":
 		fmt.Fprintf(b, "%sexpected output at %s (-) against the actual output of %s (+):\n", pad,
@@ -299,13 +325,94 @@ func (c *Console) details(b *strings.Builder, s StepResult, pad string) {
 			}
 			b.WriteString(pad + l + "\n")
 		}
-	case s.Actual != "":
+	case actual != "" && (!full || c.opts.Verbose):
+		n := outputLines
+		if c.opts.Verbose {
+			n = verboseOutputLines
+		}
 		fmt.Fprintf(b, "%soutput:\n", pad)
-		b.WriteString(indent(lastLines(clean(s.Actual), 20), pad+"| "))
+		b.WriteString(indent(lastLines(actual, n), pad+"| "))
 	}
-	if s.Screen != "" {
-		c.frame(b, fmt.Sprintf("screen of pane %d", s.Pane), trimScreen(clean(s.Screen)), pad)
+	if s.Screen == "" {
+		return
 	}
+	screen := trimScreen(clean(s.Screen))
+	switch {
+	case full:
+		c.frame(b, fmt.Sprintf("screen of pane %d (a full-screen program: its raw output is left out)", s.Pane), screen, pad)
+	case c.opts.Verbose || screenSaysMore(screen, clean(s.Diff)+"\n"+actual, s.Command):
+		c.frame(b, fmt.Sprintf("screen of pane %d", s.Pane), screen, pad)
+	}
+}
+
+// How many of a failed step's last output lines the console shows.
+const (
+	outputLines        = 10
+	verboseOutputLines = 200
+)
+
+// fullScreenPrograms draw on the whole screen, so their output read as a
+// stream is noise: watch redraws, pagers and editors move the cursor.
+var fullScreenPrograms = map[string]bool{
+	"watch": true, "top": true, "htop": true, "less": true, "more": true, "most": true, "man": true,
+	"vi": true, "vim": true, "nvim": true, "nano": true, "emacs": true, "k9s": true, "tmux": true, "screen": true,
+}
+
+// FullScreen reports whether a command runs a full-screen program (watch,
+// top, a pager, an editor, kubectl edit) in any part of a pipeline or list.
+func FullScreen(command string) bool {
+	for _, seg := range strings.FieldsFunc(command, func(r rune) bool {
+		return r == '|' || r == ';' || r == '&' || r == '\n' || r == '(' || r == ')'
+	}) {
+		words := strings.Fields(seg)
+		for len(words) > 0 && (strings.Contains(words[0], "=") || words[0] == "sudo" || words[0] == "exec" || words[0] == "time") {
+			words = words[1:]
+		}
+		if len(words) == 0 {
+			continue
+		}
+		name := words[0][strings.LastIndex(words[0], "/")+1:]
+		if fullScreenPrograms[name] || (name == "kubectl" && slices.Contains(words[1:], "edit")) {
+			return true
+		}
+	}
+	return false
+}
+
+// screenSaysMore reports whether a screen shows anything beyond what the
+// reader already has: the output (or diff), the command typed at a prompt,
+// and bare prompts.
+func screenSaysMore(screen, shown, command string) bool {
+	for _, l := range strings.Split(screen, "\n") {
+		l = strings.TrimSpace(l)
+		for _, p := range []string{"$ ", "# ", "> "} {
+			if i := strings.Index(l, p); i >= 0 && i < 40 {
+				l = strings.TrimSpace(l[i+len(p):])
+				break
+			}
+		}
+		switch {
+		case l == "", l == "$", l == "#", l == ">", l == "^C":
+		case strings.Contains(shown, l), strings.Contains(command, l):
+		case strings.HasSuffix(l, "$") || strings.HasSuffix(l, "#"):
+			// a prompt of its own (user@host:~$)
+		default:
+			return true
+		}
+	}
+	return false
+}
+
+// trimBlankLines drops the blank lines at the start and end of s.
+func trimBlankLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for len(lines) > 0 && strings.TrimSpace(lines[0]) == "" {
+		lines = lines[1:]
+	}
+	for len(lines) > 0 && strings.TrimSpace(lines[len(lines)-1]) == "" {
+		lines = lines[:len(lines)-1]
+	}
+	return strings.Join(lines, "\n")
 }
 
 // frame draws text in a box open on the right (wide characters make a right
@@ -320,7 +427,10 @@ func (c *Console) frame(b *strings.Builder, title, text, pad string) {
 	top := "┌─ " + title + " " + strings.Repeat("─", max(1, width-utf8.RuneCountInString(title)-3))
 	b.WriteString(pad + c.paint(sgrDim, top) + "\n")
 	for _, l := range lines {
-		b.WriteString(pad + c.paint(sgrDim, "│") + " " + l + "\n")
+		if l != "" {
+			l = " " + l
+		}
+		b.WriteString(pad + c.paint(sgrDim, "│") + l + "\n")
 	}
 	b.WriteString(pad + c.paint(sgrDim, "└"+strings.Repeat("─", width)) + "\n")
 }
@@ -341,9 +451,9 @@ func (c *Console) paintLines(code, s string) string {
 }
 
 // LabDone says so when a lab had no step at all; otherwise its steps
-// already said it all.
+// already said it all. A lab the run never reached shows only in the summary.
 func (c *Console) LabDone(l LabResult) {
-	if c.opts.Quiet || len(l.Steps) > 0 {
+	if c.opts.Quiet || len(l.Steps) > 0 || l.NotRun() {
 		return
 	}
 	var b strings.Builder
@@ -354,20 +464,41 @@ func (c *Console) LabDone(l LabResult) {
 	c.emit(b.String())
 }
 
-// ChapterDone prints the chapter's summary.
+// ChapterDone prints the chapter's summary (and closes its GitHub group).
 func (c *Console) ChapterDone(ch ChapterResult) {
-	if c.opts.Quiet {
-		return
+	var b strings.Builder
+	if !c.opts.Quiet {
+		fmt.Fprintf(&b, "--- %s: %s  %s in %s\n\n", ch.File, c.statusWord(ch.Status),
+			chapterCounts(ch), FormatDuration(ch.Duration))
 	}
-	c.emit(fmt.Sprintf("--- %s: %s  %s in %s\n\n", ch.File, c.statusWord(ch.Status),
-		chapterCounts(ch), FormatDuration(ch.Duration)))
+	if c.opts.GitHub {
+		b.WriteString("::endgroup::\n")
+	}
+	c.emit(b.String())
 }
 
 func chapterCounts(ch ChapterResult) string {
 	if len(ch.Labs) == 0 {
 		return "no labs"
 	}
-	return fmt.Sprintf("%d lab%s, %s", len(ch.Labs), plural(len(ch.Labs)), StepCounts(ch.Labs))
+	if neverStarted(ch) {
+		return text.Plural(len(ch.Labs), "lab") + ", not run"
+	}
+	return labCount(ch.Labs) + ", " + StepCounts(ch.Labs).String()
+}
+
+// labCount reads "4 labs", or "4 labs (2 not run)" after an interruption.
+func labCount(labs []LabResult) string {
+	notRun := 0
+	for _, l := range labs {
+		if l.NotRun() {
+			notRun++
+		}
+	}
+	if notRun == 0 {
+		return text.Plural(len(labs), "lab")
+	}
+	return fmt.Sprintf("%s (%d not run)", text.Plural(len(labs), "lab"), notRun)
 }
 
 // RunDone prints the notes, a recap of the failed steps, a line per chapter
@@ -388,9 +519,9 @@ func (c *Console) RunDone(r *Run) {
 	var failures []string
 	for _, l := range labs {
 		for _, s := range l.Steps {
-			if s.Status == Failed || s.Status == Error {
+			if s.Status.Bad() {
 				failures = append(failures, fmt.Sprintf("  %s %s  %s%s: %s\n", c.mark(s.Status),
-					loc(s.File, s.Line), paneTag(s.Pane), clean(StepLabel(s)), firstLine(clean(s.Reason))))
+					loc(s.File, s.Line), paneTag(s.Pane), clean(StepLabel(s)), text.FirstLine(clean(s.Reason))))
 			}
 		}
 	}
@@ -408,8 +539,8 @@ func (c *Console) RunDone(r *Run) {
 				strings.Repeat(" ", width-utf8.RuneCountInString(ch.File)), chapterCounts(ch), FormatDuration(ch.Duration))
 		}
 	}
-	fmt.Fprintf(&b, "%s %d chapter%s, %d lab%s, %s in %s\n", c.statusWord(r.Status),
-		len(r.Chapters), plural(len(r.Chapters)), len(labs), plural(len(labs)), StepCounts(labs), FormatDuration(r.Duration))
+	fmt.Fprintf(&b, "%s %s, %s, %s in %s\n", c.statusWord(r.Status),
+		text.Plural(len(r.Chapters), "chapter"), labCount(labs), StepCounts(labs), FormatDuration(r.Duration))
 	c.emit(b.String())
 }
 
@@ -421,6 +552,8 @@ func (c *Console) statusWord(s Status) string {
 		return c.paint(sgrYellow+";"+sgrBold, "SKIP")
 	case Error:
 		return c.paint(sgrRed+";"+sgrBold, "ERR ")
+	case Interrupted:
+		return c.paint(sgrRed+";"+sgrBold, "STOP")
 	default:
 		return c.paint(sgrRed+";"+sgrBold, "FAIL")
 	}
@@ -428,11 +561,10 @@ func (c *Console) statusWord(s Status) string {
 
 // Counts are the steps of some labs by status.
 type Counts struct {
-	Passed, Failed, Errors, Skipped int
+	Passed, Failed, Errors, Skipped, Manual, NotVerified, Interrupted int
 }
 
-// StepCounts counts the steps of labs by status; unlike CountSteps it keeps
-// errors apart from failures.
+// StepCounts counts the steps of labs by status.
 func StepCounts(labs []LabResult) Counts {
 	var n Counts
 	for _, l := range labs {
@@ -444,6 +576,12 @@ func StepCounts(labs []LabResult) Counts {
 				n.Skipped++
 			case Error:
 				n.Errors++
+			case Manual:
+				n.Manual++
+			case NotVerified:
+				n.NotVerified++
+			case Interrupted:
+				n.Interrupted++
 			default:
 				n.Failed++
 			}
@@ -453,30 +591,29 @@ func StepCounts(labs []LabResult) Counts {
 }
 
 // Total is the number of steps counted.
-func (n Counts) Total() int { return n.Passed + n.Failed + n.Errors + n.Skipped }
+func (n Counts) Total() int {
+	return n.Passed + n.Failed + n.Errors + n.Skipped + n.Manual + n.NotVerified + n.Interrupted
+}
 
-// String reads "5 steps: 3 passed, 1 failed, 1 skipped", leaving out zeros.
+// String reads "7 steps: 3 passed, 1 failed, 1 manual, 2 not verified",
+// leaving out zeros (but never the passed count).
 func (n Counts) String() string {
 	if n.Total() == 0 {
 		return "no steps"
 	}
 	parts := []string{fmt.Sprintf("%d passed", n.Passed)}
-	if n.Failed > 0 {
-		parts = append(parts, fmt.Sprintf("%d failed", n.Failed))
+	add := func(k int, s string) {
+		if k > 0 {
+			parts = append(parts, s)
+		}
 	}
-	if n.Errors > 0 {
-		parts = append(parts, fmt.Sprintf("%d error%s", n.Errors, plural(n.Errors)))
-	}
-	if n.Skipped > 0 {
-		parts = append(parts, fmt.Sprintf("%d skipped", n.Skipped))
-	}
-	return fmt.Sprintf("%d step%s: %s", n.Total(), plural(n.Total()), strings.Join(parts, ", "))
-}
-
-// CountSteps counts passed, failed (or errored) and skipped steps.
-func CountSteps(labs []LabResult) (passed, failed, skipped int) {
-	n := StepCounts(labs)
-	return n.Passed, n.Failed + n.Errors, n.Skipped
+	add(n.Failed, fmt.Sprintf("%d failed", n.Failed))
+	add(n.Errors, text.Plural(n.Errors, "error"))
+	add(n.Interrupted, fmt.Sprintf("%d interrupted", n.Interrupted))
+	add(n.Skipped, fmt.Sprintf("%d skipped", n.Skipped))
+	add(n.Manual, fmt.Sprintf("%d manual", n.Manual))
+	add(n.NotVerified, fmt.Sprintf("%d not verified", n.NotVerified))
+	return text.Plural(n.Total(), "step") + ": " + strings.Join(parts, ", ")
 }
 
 // StepLabel is the one-line description of a step: the command's first line
@@ -542,13 +679,6 @@ func FormatDuration(d time.Duration) string {
 	return fmt.Sprintf("%dh%02dm%02ds", d/time.Hour, d%time.Hour/time.Minute, d%time.Minute/time.Second)
 }
 
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
-}
-
 func nonZero(xs []int) bool {
 	for _, x := range xs {
 		if x != 0 {
@@ -556,11 +686,6 @@ func nonZero(xs []int) bool {
 		}
 	}
 	return false
-}
-
-func firstLine(s string) string {
-	first, _, _ := strings.Cut(s, "\n")
-	return first
 }
 
 func indent(s, prefix string) string {
@@ -604,70 +729,6 @@ func truncate(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
-// clean removes what would corrupt a terminal from text that came from a
-// pane: escape sequences (CSI, OSC and two-byte ones) and control
-// characters other than newline and tab; invalid UTF-8 becomes U+FFFD.
-func clean(s string) string {
-	if !needsCleaning(s) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == 0x1b:
-			i += escapeLen(s[i:])
-			continue
-		case r == utf8.RuneError && n == 1:
-			b.WriteRune(utf8.RuneError)
-		case r == '\n' || r == '\t':
-			b.WriteRune(r)
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
-			// dropped
-		default:
-			b.WriteString(s[i : i+n])
-		}
-		i += n
-	}
-	return b.String()
-}
-
-func needsCleaning(s string) bool {
-	if !utf8.ValidString(s) {
-		return true
-	}
-	for _, r := range s {
-		if (r < 0x20 && r != '\n' && r != '\t') || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return true
-		}
-	}
-	return false
-}
-
-// escapeLen is the length of the escape sequence at the start of s (which
-// starts with ESC): CSI runs to a final byte in @–~, OSC to BEL or ESC \.
-func escapeLen(s string) int {
-	if len(s) < 2 {
-		return len(s)
-	}
-	switch s[1] {
-	case '[':
-		for i := 2; i < len(s); i++ {
-			if s[i] >= 0x40 && s[i] <= 0x7e {
-				return i + 1
-			}
-		}
-		return len(s)
-	case ']':
-		for i := 2; i < len(s); i++ {
-			if s[i] == 0x07 {
-				return i + 1
-			}
-			if s[i] == 0x1b && i+1 < len(s) && s[i+1] == '\\' {
-				return i + 2
-			}
-		}
-		return len(s)
-	}
-	return 2
-}
+// clean removes escape sequences and control characters from text that
+// came from a pane (see text.Strip).
+func clean(s string) string { return text.Strip(s) }

@@ -32,34 +32,57 @@ func TestConsoleGolden(t *testing.T) {
 				"FAIL k8s/kubectl-run.md:42  $ kubectl run pingpong --image alpine ping 127.0.0.1  1.2s\n",
 				"expected output at k8s/kubectl-run.md:47 (-) against the actual output of k8s/kubectl-run.md:42 (+):\n",
 				"     - pod/pingpong created\n     + pod/pingpong configured\n",
-				"     ┌─ screen of pane 0 ",
-				"     │ >   ping 127.0.0.1\n",
 				"     placeholder <podname> → pingpong-7c9d5f\n",
 				"     exit statuses: 0 1\n",
 				"FAIL k8s/kubectl-run.md:52  [pane 1] $ kubectl logs pingpong --tail 1 | grep -c 100%  2.0s\n",
+				"     output:\n     | 0\n     | error,\n",
+				// A full-screen program: its screen, not its flattened stream.
+				"     ┌─ screen of pane 0 (a full-screen program: its raw output is left out) ",
+				"     │ pingpong   0/1     ContainerCreating",
+				"hand k8s/kubectl-run.md:72  $ kubectl edit pod pingpong  20ms\n     an editor opens",
+				"n/v  k8s/kubectl-run.md:75  $ kind create cluster  0µs\n     kind is not installed here",
 				"ERR  k8s/deployments.md:14  [pane 1] longwait Running  1m01s\n",
-				"--- k8s/kubectl-run.md: FAIL  2 labs, 6 steps: 3 passed, 2 failed, 1 skipped in 3.5s\n",
+				"     (after pane 1 was replaced at k8s/deployments.md:9)\n     hint: the pod's image is pulled at k8s/deployments.md:12\n",
+				"STOP k8s/deployments.md:44  $ kubectl rollout status deployment web  1.4s\n     interrupted (Ctrl-C)\n",
+				"--- k8s/kubectl-run.md: FAIL  4 labs, 9 steps: 3 passed, 3 failed, 1 skipped, 1 manual, 1 not verified in 9.5s\n",
+				"--- k8s/deployments.md: STOP  4 labs (1 not run), 4 steps: 2 passed, 1 error, 1 interrupted in 1m01s\n",
 				"--- shared/title.md: SKIP  no labs in 0µs\n",
 				"    slide 4: Cleaning up  (k8s/deployments.md:30)\nskip k8s/deployments.md:30  nothing to replay in this lab\n",
-				"chapters:\n  FAIL k8s/kubectl-run.md  2 labs, 6 steps",
-				"FAIL 3 chapters, 4 labs, 8 steps: 4 passed, 2 failed, 1 error, 1 skipped in 1m05s\n",
+				"chapters:\n  FAIL k8s/kubectl-run.md  4 labs, 9 steps",
+				"  STOP k8s/services.md     2 labs, not run in 0µs\n",
+				"STOP 4 chapters, 10 labs (3 not run), 13 steps: 5 passed, 3 failed, 1 error, 1 interrupted, 1 skipped, 1 manual, 1 not verified in 1m11s\n",
 				"note: pane 1: shell replaced after exit status 137\n",
 			},
-			notWant: []string{"\x1b", "\r", "| NAME", "error,\n     | "},
+			// The screens of steps 42, 52 and 44 say nothing their output and
+			// command do not: they are left out; the watch's noise too.
+			notWant: []string{"\x1b", "\r", "| NAME", "screen of pane 0 ─", "512345678910s7", "=== Services", "Rolling back"},
 		},
 		{
 			name: "pipe-quiet", run: sampleRun(), opts: ConsoleOptions{Quiet: true},
 			want: []string{
-				"FAIL k8s/kubectl-run.md:42", "- pod/pingpong created", "screen of pane 0",
-				"failed steps:\n", "FAIL 3 chapters, 4 labs, 8 steps",
+				"FAIL k8s/kubectl-run.md:42", "- pod/pingpong created", "STOP k8s/deployments.md:44",
+				"failed steps:\n", "STOP 4 chapters, 10 labs (3 not run), 13 steps",
 			},
-			notWant: []string{"ok   ", "skip ", "===", "--- k8s", "\x1b"},
+			notWant: []string{"ok   ", "skip ", "hand ", "===", "--- k8s", "\x1b", "::group::"},
+		},
+		{
+			name: "github", run: sampleRun(), opts: ConsoleOptions{GitHub: true},
+			want: []string{
+				"::group::Running our first containers on Kubernetes (k8s/kubectl-run.md)\n=== Running",
+				"in 9.5s\n\n::endgroup::\n::group::Deployments (k8s/deployments.md)\n",
+			},
+		},
+		{
+			name: "github-quiet", run: sampleRun(), opts: ConsoleOptions{GitHub: true, Quiet: true},
+			want: []string{"::group::Deployments (k8s/deployments.md)\nERR  k8s/deployments.md:14", "::endgroup::\n"},
 		},
 		{
 			name: "pipe-verbose", run: sampleRun(), opts: ConsoleOptions{Verbose: true},
 			want: []string{
 				"ok   k8s/kubectl-run.md:22  $ kubectl get nodes  183ms\n     | NAME    STATUS",
 				"     | deployment.apps/web created\n",
+				// -v shows every screen, and the full-screen program's stream too.
+				"     ┌─ screen of pane 0 ─", "     ┌─ screen of pane 1 ─", "512345678910s7",
 			},
 			notWant: []string{"\x1b"},
 		},
@@ -157,36 +180,58 @@ func TestStepLabel(t *testing.T) {
 	}
 }
 
-func TestClean(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"plain\ttext\n", "plain\ttext\n"},
-		{"\x1b[1;31mred\x1b[0m", "red"},
-		{"a\r\nb", "a\nb"},
-		{"\x1b]0;title\x07x", "x"},
-		{"\x1b]8;;http://x\x1b\\link", "link"},
-		{"bell\x07 back\b", "bell back"},
-		{"bad \xff byte", "bad \uFFFD byte"},
-		{"unterminated \x1b[12", "unterminated "},
-		{"é → ✓", "é → ✓"},
+func TestCounts(t *testing.T) {
+	labs := sampleRun().Chapters[0].Labs
+	n := StepCounts(labs)
+	if n != (Counts{Passed: 3, Failed: 3, Skipped: 1, Manual: 1, NotVerified: 1}) {
+		t.Errorf("StepCounts = %+v", n)
 	}
-	for _, tt := range tests {
-		if got := clean(tt.in); got != tt.want {
-			t.Errorf("clean(%q) = %q, want %q", tt.in, got, tt.want)
+	if got, want := n.String(), "9 steps: 3 passed, 3 failed, 1 skipped, 1 manual, 1 not verified"; got != want {
+		t.Errorf("Counts.String() = %q, want %q", got, want)
+	}
+	if got, want := (Counts{Passed: 1, Errors: 2, Interrupted: 1}).String(), "4 steps: 1 passed, 2 errors, 1 interrupted"; got != want {
+		t.Errorf("Counts.String() = %q, want %q", got, want)
+	}
+	if got := (Counts{}).String(); got != "no steps" {
+		t.Errorf("empty Counts = %q", got)
+	}
+	if got := labCount(sampleRun().Chapters[1].Labs); got != "4 labs (1 not run)" {
+		t.Errorf("labCount = %q", got)
+	}
+}
+
+func TestFullScreen(t *testing.T) {
+	for cmd, want := range map[string]bool{
+		"watch kubectl get pods":                 true,
+		"kubectl get pods | less":                true,
+		"KUBE_EDITOR=nano kubectl edit pod web":  true,
+		"sudo /usr/bin/top -b":                   true,
+		"kubectl get pods -w":                    false,
+		"echo watch":                             false,
+		"kubectl logs web | grep edit":           false,
+		"kubectl apply -f x.yaml && vim x.yaml":  true,
+		"kubectl describe pod web # then watch!": false,
+	} {
+		if got := FullScreen(cmd); got != want {
+			t.Errorf("FullScreen(%q) = %v, want %v", cmd, got, want)
 		}
 	}
 }
 
-func TestCounts(t *testing.T) {
-	n := StepCounts(sampleRun().Chapters[0].Labs)
-	if n != (Counts{Passed: 3, Failed: 2, Skipped: 1}) {
-		t.Errorf("StepCounts = %+v", n)
+func TestScreenSaysMore(t *testing.T) {
+	tests := []struct {
+		name, screen, shown, command string
+		want                         bool
+	}{
+		{"only the prompt, the command and its output", "$ kubectl get pods\nNo resources found\n$", "No resources found", "kubectl get pods", false},
+		{"a continuation prompt", "$ echo a \\\n> b\na b\n$", "a b", "echo a \\\n  b", false},
+		{"an error the output lacks", "$ kubectl get pods\nerror: You must be logged in\n$", "", "kubectl get pods", true},
+		{"a prompt of its own", "user@node1:~$\n", "", "true", false},
 	}
-	p, f, s := CountSteps(sampleRun().Chapters[1].Labs)
-	if p != 1 || f != 1 || s != 0 {
-		t.Errorf("CountSteps = %d, %d, %d; want 1, 1, 0 (errors count as failures)", p, f, s)
-	}
-	if got := (Counts{}).String(); got != "no steps" {
-		t.Errorf("empty Counts = %q", got)
+	for _, tt := range tests {
+		if got := screenSaysMore(tt.screen, tt.shown, tt.command); got != tt.want {
+			t.Errorf("%s: screenSaysMore = %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }
 

@@ -1,57 +1,29 @@
 package report
 
 import (
-	"flag"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+	goldenpkg "github.com/labrun/labrun/internal/golden"
+)
 
 // golden compares got with testdata/name, or rewrites it under -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./report -update to create it)", err)
-	}
-	if string(got) == string(want) {
-		return
-	}
-	g, w := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
-	for i := 0; i < max(len(g), len(w)); i++ {
-		var gl, wl string
-		if i < len(g) {
-			gl = g[i]
-		}
-		if i < len(w) {
-			wl = w[i]
-		}
-		if gl != wl {
-			t.Errorf("%s differs from the output at line %d (run go test ./report -update if the change is intended):\n got: %q\nwant: %q", path, i+1, gl, wl)
-			return
-		}
-	}
+	goldenpkg.Check(t, name, got)
 }
 
-// sampleRun is a hand-built run with every status, a diff, a screen, panes,
-// placeholders, a chapter without labs and text that needs escaping in every
-// output format. Durations are fixed so that the goldens are stable.
+// sampleRun is a hand-built run with every status: several failures in one
+// lab, a skip, a manual step, a step not verified, an error with a hint and a
+// cause, a full-screen program, and an interruption with labs and a chapter
+// never reached. It also has a diff, screens, panes, placeholders, a chapter
+// without labs and text that needs escaping in every output format.
+// Durations are fixed so that the goldens are stable.
 func sampleRun() *Run {
 	ms := time.Millisecond
 	started := time.Date(2025, 11, 26, 17, 30, 0, 0, time.FixedZone("CET", 3600))
 	ch1 := ChapterResult{
-		File: "k8s/kubectl-run.md", Title: "Running our first containers on Kubernetes", Status: Failed, Duration: 3456 * ms,
+		File: "k8s/kubectl-run.md", Title: "Running our first containers on Kubernetes", Status: Failed, Duration: 9456 * ms,
 		Labs: []LabResult{
 			{
 				File: "k8s/kubectl-run.md", Line: 20, Slide: 3, SlideTitle: "First contact", Status: Passed, Duration: 190 * ms,
@@ -79,13 +51,32 @@ func sampleRun() *Run {
 					{File: "k8s/kubectl-run.md", Line: 52, Kind: "command", Command: "kubectl logs pingpong --tail 1 | grep -c 100%", Pane: 1,
 						Status: Failed, Reason: "exit status 1 where the slide expects success", Duration: 2000 * ms,
 						ExitStatuses: []int{0, 1}, Actual: "0\n\x1b[31merror,\r\n",
-						Screen: "$ kubectl logs pingpong --tail 1 | grep -c 100%\n0\n$ "},
+						Screen: "$ kubectl logs pingpong --tail 1 | grep -c 100%\n0\nerror,\n$ "},
+				},
+			},
+			{
+				File: "k8s/kubectl-run.md", Line: 60, Slide: 6, SlideTitle: "Watching pods", Status: Failed, Duration: 6000 * ms,
+				Steps: []StepResult{
+					{File: "k8s/kubectl-run.md", Line: 62, Kind: "command", Command: "watch kubectl get pods -o wide", Status: Failed,
+						Reason: `timed out after 6s waiting for "Running"`, Duration: 6000 * ms,
+						// What a full-screen program leaves in the stream once its cursor moves are gone.
+						Actual: "Every 2.0s: kubectl get pods -o wide<none><none>512345678910s7:01234 IPNODE\n",
+						Screen: "Every 2.0s: kubectl get pods -o wide        node1: Wed Nov 26 17:30:09 2025\n\nNAME       READY   STATUS              RESTARTS   AGE   IP       NODE\npingpong   0/1     ContainerCreating   0          9s    <none>   node2\n"},
+				},
+			},
+			{
+				File: "k8s/kubectl-run.md", Line: 70, Slide: 7, SlideTitle: "Editing by hand", Status: Passed, Duration: 30 * ms,
+				Steps: []StepResult{
+					{File: "k8s/kubectl-run.md", Line: 72, Kind: "command", Command: "kubectl edit pod pingpong", Status: Manual,
+						Reason: "an editor opens and no keys follow: left to the person", Duration: 20 * ms},
+					{File: "k8s/kubectl-run.md", Line: 75, Kind: "command", Command: "kind create cluster", Status: NotVerified,
+						Reason: "kind is not installed here, so this step was not tried", Duration: 0},
 				},
 			},
 		},
 	}
 	ch2 := ChapterResult{
-		File: "k8s/deployments.md", Title: "Deployments", Status: Failed, Duration: 61 * time.Second,
+		File: "k8s/deployments.md", Title: "Deployments", Status: Interrupted, Duration: 61 * time.Second,
 		Labs: []LabResult{{
 			File: "k8s/deployments.md", Line: 10, Slide: 2, Status: Failed, Duration: 61 * time.Second,
 			Steps: []StepResult{
@@ -93,18 +84,40 @@ func sampleRun() *Run {
 					Duration: 95 * ms, ExitStatuses: []int{0}, Actual: "deployment.apps/web created\n"},
 				{File: "k8s/deployments.md", Line: 14, Kind: "longwait", Command: "Running", Pane: 1, Status: Error,
 					Reason: "the shell in pane 1 died (exit status 137); it was replaced", Duration: 60900 * ms,
+					Hint: "the pod's image is pulled at k8s/deployments.md:12", Cause: "after pane 1 was replaced at k8s/deployments.md:9",
 					Screen: "$ kubectl get pods -w\nNAME                   READY   STATUS    RESTARTS   AGE\nweb-5d9c7b6f4d-x2k9q   0/1     Pending   0          0s\n$ echo ']]>' '<none>' &"},
 			},
 		}, {
 			// A lab with nothing to replay (the executor marks it skipped).
 			File: "k8s/deployments.md", Line: 30, Slide: 4, SlideTitle: "Cleaning up", Status: Skipped,
+		}, {
+			File: "k8s/deployments.md", Line: 40, Slide: 5, SlideTitle: "Scaling", Status: Interrupted, Duration: 1500 * ms,
+			Steps: []StepResult{
+				{File: "k8s/deployments.md", Line: 42, Kind: "command", Command: "kubectl scale deployment web --replicas 3", Status: Passed,
+					Duration: 80 * ms, ExitStatuses: []int{0}, Actual: "deployment.apps/web scaled\n"},
+				{File: "k8s/deployments.md", Line: 44, Kind: "command", Command: "kubectl rollout status deployment web", Status: Interrupted,
+					Reason: "interrupted (Ctrl-C)", Duration: 1420 * ms,
+					Actual: "Waiting for deployment \"web\" rollout to finish: 1 of 3 updated replicas are available...\n",
+					Screen: "$ kubectl rollout status deployment web\nWaiting for deployment \"web\" rollout to finish: 1 of 3 updated replicas are available...\n^C"},
+			},
+		}, {
+			// The interrupted run never reached it.
+			File: "k8s/deployments.md", Line: 60, Slide: 7, SlideTitle: "Rolling back", Status: Interrupted,
 		}},
 	}
 	ch3 := ChapterResult{File: "shared/title.md", Title: "Title slide", Status: Skipped, Duration: 0}
+	ch4 := ChapterResult{File: "k8s/services.md", Title: "Services", Status: Interrupted, Labs: []LabResult{
+		{File: "k8s/services.md", Line: 12, Slide: 2, SlideTitle: "Exposing", Status: Interrupted},
+		{File: "k8s/services.md", Line: 30, Slide: 4, SlideTitle: "Testing", Status: Interrupted},
+	}}
 	return &Run{
-		Deck: "k8s.yml", Cluster: "fake", Kubectl: "/usr/lib/google-cloud-sdk/bin/kubectl.1.32",
-		Started: started, Duration: 64500 * ms, Status: Failed,
-		Chapters: []ChapterResult{ch1, ch2, ch3},
+		Deck:        []string{"k8s.yml"},
+		CommandLine: []string{"labrun", "run", "--seed", "42", "--report", "json=run.json", "k8s.yml"},
+		Version:     "(devel)", Commit: "0123456789abcdef0123456789abcdef01234567+dirty",
+		Cluster: "fake", Kubectl: "/usr/lib/google-cloud-sdk/bin/kubectl.1.32", KubectlVersion: "v1.32.4", ServerVersion: "v1.32.4",
+		Seed: 42, Timeout: 60 * time.Second,
+		Started: started, Duration: 70500 * ms, Status: Interrupted,
+		Chapters: []ChapterResult{ch1, ch2, ch3, ch4},
 		Notes:    []string{"pane 1: shell replaced after exit status 137"},
 	}
 }
@@ -112,7 +125,7 @@ func sampleRun() *Run {
 // passingRun is a one-chapter run where everything passed.
 func passingRun() *Run {
 	return &Run{
-		Deck: "fixtures/demo/pingpong.md", Cluster: "fake", Started: time.Date(2025, 11, 26, 16, 0, 0, 0, time.UTC),
+		Deck: []string{"fixtures/demo/pingpong.md"}, Cluster: "fake", Timeout: time.Minute, Started: time.Date(2025, 11, 26, 16, 0, 0, 0, time.UTC),
 		Duration: 2 * time.Second, Status: Passed,
 		Chapters: []ChapterResult{{
 			File: "fixtures/demo/pingpong.md", Status: Passed, Duration: 1900 * time.Millisecond,

@@ -12,16 +12,20 @@ import (
 // decodes back) and seconds (`duration_s`, what jq users and dashboards
 // want). Lists are never null, so `.chapters[].labs[].steps[]` always works.
 
-// MarshalJSON adds duration_s and turns a nil chapter list into [].
+// MarshalJSON adds duration_s and timeout_s and turns nil lists into [].
 func (r Run) MarshalJSON() ([]byte, error) {
 	type plain Run
 	if r.Chapters == nil {
 		r.Chapters = []ChapterResult{}
 	}
+	if r.Deck == nil {
+		r.Deck = []string{}
+	}
 	return marshal(struct {
 		plain
-		Seconds float64 `json:"duration_s"`
-	}{plain(r), r.Duration.Seconds()})
+		Seconds        float64 `json:"duration_s"`
+		TimeoutSeconds float64 `json:"timeout_s"`
+	}{plain(r), r.Duration.Seconds(), r.Timeout.Seconds()})
 }
 
 // MarshalJSON adds duration_s and turns a nil lab list into [].

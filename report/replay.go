@@ -10,8 +10,14 @@ func Replay(s Sink, r *Run) {
 	}
 	starter, _ := s.(StepStarter)
 	for _, ch := range r.Chapters {
+		if neverStarted(ch) {
+			continue // the executor adds it to the run, never to a sink
+		}
 		s.ChapterStarted(ChapterResult{File: ch.File, Title: ch.Title, Status: Passed})
 		for _, lab := range ch.Labs {
+			if lab.NotRun() {
+				continue
+			}
 			for i, st := range lab.Steps {
 				if starter != nil {
 					starter.StepStarted(StepResult{File: st.File, Line: st.Line, Kind: st.Kind, Command: st.Command, Pane: st.Pane})
@@ -25,4 +31,14 @@ func Replay(s Sink, r *Run) {
 		s.ChapterDone(ch)
 	}
 	s.RunDone(r)
+}
+
+// neverStarted tells a chapter an interrupted run never reached.
+func neverStarted(ch ChapterResult) bool {
+	for _, l := range ch.Labs {
+		if !l.NotRun() {
+			return false
+		}
+	}
+	return ch.Status == Interrupted
 }

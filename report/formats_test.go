@@ -22,7 +22,7 @@ func runs() map[string]*Run {
 	return map[string]*Run{
 		"sample":  sampleRun(),
 		"passing": passingRun(),
-		"empty":   {Deck: "empty.md", Cluster: "fake", Status: Skipped},
+		"empty":   {Deck: []string{"empty.md"}, Cluster: "fake", Status: Skipped},
 	}
 }
 
@@ -82,6 +82,10 @@ func TestJSONSchemaRejects(t *testing.T) {
 		{"step without a line", func(m map[string]any) { delete(step0(m), "line") }},
 		{"step with a string pane", func(m map[string]any) { step0(m)["pane"] = "1" }},
 		{"negative duration", func(m map[string]any) { step0(m)["duration_ns"] = -1 }},
+		{"deck as one string", func(m map[string]any) { m["deck"] = "a.md b.md" }},
+		{"commit not a revision", func(m map[string]any) { m["labrun_commit"] = "unknown" }},
+		{"no seed", func(m map[string]any) { delete(m, "seed") }},
+		{"unknown status of a lab", func(m map[string]any) { lab0(m)["status"] = "not_run" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -97,10 +101,13 @@ func TestJSONSchemaRejects(t *testing.T) {
 	}
 }
 
-func step0(m map[string]any) map[string]any {
+func lab0(m map[string]any) map[string]any {
 	ch := m["chapters"].([]any)[0].(map[string]any)
-	lab := ch["labs"].([]any)[0].(map[string]any)
-	return lab["steps"].([]any)[0].(map[string]any)
+	return ch["labs"].([]any)[0].(map[string]any)
+}
+
+func step0(m map[string]any) map[string]any {
+	return lab0(m)["steps"].([]any)[0].(map[string]any)
 }
 
 func TestJSONRoundTrip(t *testing.T) {
@@ -137,6 +144,8 @@ func TestJSONDetails(t *testing.T) {
 	for _, want := range []string{
 		`"duration_ns": 1250000000,`, `"duration_s": 1.25`, `"labs": []`, `"steps": []`,
 		`Starting a <simple> pod & more`, `"started": "2025-11-26T17:30:00+01:00"`,
+		`"deck": [`, `"timeout_ns": 60000000000,`, `"timeout_s": 60`, `"seed": 42,`, `"status": "interrupted"`,
+		`"labrun_commit": "0123456789abcdef0123456789abcdef01234567+dirty"`, `"server_version": "v1.32.4"`,
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("JSON report lacks %s", want)
@@ -147,10 +156,10 @@ func TestJSONDetails(t *testing.T) {
 	}
 }
 
-// Every JSON field of the model is in the JSON schema and in the README,
+// Every JSON field of the model is in the JSON schema and in SCHEMA.md,
 // and the schema lists nothing the model lacks: the docs cannot drift.
 func TestSchemaDocumentsEveryField(t *testing.T) {
-	doc, err := os.ReadFile("../README.md")
+	doc, err := os.ReadFile("SCHEMA.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,6 +180,9 @@ func TestSchemaDocumentsEveryField(t *testing.T) {
 		"lab": reflect.TypeFor[LabResult](), "step": reflect.TypeFor[StepResult](),
 	} {
 		fields := map[string]bool{"duration_s": true} // added by MarshalJSON
+		if def == "run" {
+			fields["timeout_s"] = true
+		}
 		for f := range typ.Fields() {
 			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 			if name != "" && name != "-" {
@@ -183,7 +195,7 @@ func TestSchemaDocumentsEveryField(t *testing.T) {
 				t.Errorf("run.schema.json: %s lacks %q", def, name)
 			}
 			if !bytes.Contains(doc, []byte("`"+name+"`")) {
-				t.Errorf("the README does not document %s.%s", def, name)
+				t.Errorf("SCHEMA.md does not document %s.%s", def, name)
 			}
 		}
 		for name := range props {
@@ -252,12 +264,13 @@ func TestJUnitMatchesSchema(t *testing.T) {
 func TestJUnitSchemaRejects(t *testing.T) {
 	good := string(writeJUnit(t, sampleRun()))
 	tests := []struct{ name, old, new string }{
-		{"case without a name", `<testcase name="slide 3: First contact (line 20)"`, `<testcase`},
-		{"negative count", `<testsuite name="k8s/kubectl-run.md" tests="2"`, `<testsuite name="k8s/kubectl-run.md" tests="-2"`},
+		{"case without a name", `<testcase name="First contact: $ kubectl get nodes"`, `<testcase`},
+		{"negative count", `<testsuite name="k8s/kubectl-run.md" tests="9"`, `<testsuite name="k8s/kubectl-run.md" tests="-9"`},
 		{"zoned timestamp", `timestamp="2025-11-26T16:30:00"`, `timestamp="2025-11-26T16:30:00Z"`},
 		{"unknown element", `<system-out>`, `<stdout>`},
-		{"line zero", `line="20"`, `line="0"`},
-		{"time not a number", `time="0.190"`, `time="190ms"`},
+		{"line zero", `line="22"`, `line="0"`},
+		{"time not a number", `time="0.183"`, `time="183ms"`},
+		{"property without a value", `<property name="kind" value="command"></property>`, `<property name="kind"></property>`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -271,50 +284,84 @@ func TestJUnitSchemaRejects(t *testing.T) {
 	}
 }
 
+type junitDoc struct {
+	Tests    int `xml:"tests,attr"`
+	Failures int `xml:"failures,attr"`
+	Errors   int `xml:"errors,attr"`
+	Skipped  int `xml:"skipped,attr"`
+	Suites   []struct {
+		Name     string         `xml:"name,attr"`
+		Tests    int            `xml:"tests,attr"`
+		Failures int            `xml:"failures,attr"`
+		Cases    []junitDocCase `xml:"testcase"`
+	} `xml:"testsuite"`
+}
+
+type junitDocCase struct {
+	Name       string `xml:"name,attr"`
+	File       string `xml:"file,attr"`
+	Line       int    `xml:"line,attr"`
+	Time       string `xml:"time,attr"`
+	Properties []struct {
+		Name  string `xml:"name,attr"`
+		Value string `xml:"value,attr"`
+	} `xml:"properties>property"`
+	Failure *struct {
+		Message string `xml:"message,attr"`
+		Text    string `xml:",chardata"`
+	} `xml:"failure"`
+	Error *struct {
+		Message string `xml:"message,attr"`
+		Type    string `xml:"type,attr"`
+	} `xml:"error"`
+	Skipped *struct {
+		Message string `xml:"message,attr"`
+	} `xml:"skipped"`
+	SystemOut string `xml:"system-out"`
+}
+
+func (c junitDocCase) property(name string) string {
+	for _, p := range c.Properties {
+		if p.Name == name {
+			return p.Value
+		}
+	}
+	return ""
+}
+
 func TestJUnitContent(t *testing.T) {
 	out := writeJUnit(t, sampleRun())
 	golden(t, "junit.golden.xml", out)
-	var doc struct {
-		Tests    int `xml:"tests,attr"`
-		Failures int `xml:"failures,attr"`
-		Errors   int `xml:"errors,attr"`
-		Skipped  int `xml:"skipped,attr"`
-		Suites   []struct {
-			Name  string `xml:"name,attr"`
-			Tests int    `xml:"tests,attr"`
-			Cases []struct {
-				Name    string `xml:"name,attr"`
-				File    string `xml:"file,attr"`
-				Line    int    `xml:"line,attr"`
-				Failure *struct {
-					Message string `xml:"message,attr"`
-					Text    string `xml:",chardata"`
-				} `xml:"failure"`
-				Error *struct {
-					Message string `xml:"message,attr"`
-				} `xml:"error"`
-				Skipped *struct {
-					Message string `xml:"message,attr"`
-				} `xml:"skipped"`
-				SystemOut string `xml:"system-out"`
-				Text      string `xml:",innerxml"`
-			} `xml:"testcase"`
-		} `xml:"testsuite"`
-	}
+	var doc junitDoc
 	if err := xml.Unmarshal(out, &doc); err != nil {
 		t.Fatalf("the JUnit report is not XML: %v", err)
 	}
-	if doc.Tests != 4 || doc.Failures != 1 || doc.Errors != 1 || doc.Skipped != 1 {
-		t.Errorf("totals: tests %d failures %d errors %d skipped %d; want 4 1 1 1", doc.Tests, doc.Failures, doc.Errors, doc.Skipped)
+	cases := map[string]junitDocCase{}
+	for _, s := range doc.Suites {
+		for _, c := range s.Cases {
+			if _, dup := cases[s.Name+" "+c.Name]; dup {
+				t.Errorf("two test cases of %s are named %q", s.Name, c.Name)
+			}
+			cases[s.Name+" "+c.Name] = c
+		}
 	}
-	if len(doc.Suites) != 3 || doc.Suites[2].Tests != 0 {
-		t.Fatalf("want 3 suites, the last empty; got %+v", doc.Suites)
+	// A case per step (and per lab without steps): every failure counts, as
+	// the console counts it.
+	if doc.Tests != 17 || doc.Failures != 3 || doc.Errors != 2 || doc.Skipped != 7 {
+		t.Errorf("totals: tests %d failures %d errors %d skipped %d; want 17 3 2 7", doc.Tests, doc.Failures, doc.Errors, doc.Skipped)
 	}
-	failed := doc.Suites[0].Cases[1]
-	if failed.Failure == nil || failed.File != "k8s/kubectl-run.md" || failed.Line != 40 {
-		t.Fatalf("the failed lab's case: %+v", failed)
+	if n := StepCounts(sampleRun().Chapters[0].Labs); doc.Suites[0].Failures != n.Failed {
+		t.Errorf("the first suite has %d failures where the console counts %d", doc.Suites[0].Failures, n.Failed)
 	}
-	for _, want := range []string{"k8s/kubectl-run.md:42", "- pod/pingpong created", "+ pod/pingpong configured", "screen of pane 0", "k8s/kubectl-run.md:47"} {
+	failed, ok := cases["k8s/kubectl-run.md Starting a <simple> pod & more: $ kubectl run pingpong --image alpine ping 127.0.0.1"]
+	if !ok {
+		t.Fatalf("no case named after the slide title and the command; cases: %v", keys(cases))
+	}
+	if failed.Failure == nil || failed.File != "k8s/kubectl-run.md" || failed.Line != 42 || failed.Time != "1.250" ||
+		failed.property("file") != "k8s/kubectl-run.md" || failed.property("line") != "42" || failed.property("expected") != "k8s/kubectl-run.md:47" {
+		t.Fatalf("the failed step's case: %+v", failed)
+	}
+	for _, want := range []string{"k8s/kubectl-run.md:42", "- pod/pingpong created", "+ pod/pingpong configured", "k8s/kubectl-run.md:47"} {
 		if !strings.Contains(failed.Failure.Text, want) {
 			t.Errorf("the failure text lacks %q:\n%s", want, failed.Failure.Text)
 		}
@@ -322,18 +369,58 @@ func TestJUnitContent(t *testing.T) {
 	if failed.Failure.Message != "k8s/kubectl-run.md:42: the output differs from the expected output" {
 		t.Errorf("failure message: %q", failed.Failure.Message)
 	}
-	if c := doc.Suites[1].Cases[0]; c.Error == nil || c.Failure != nil || !strings.Contains(c.Error.Message, "shell in pane 1 died") {
-		t.Errorf("a lab that could not run is not an <error>: %+v", c)
+	second := cases["k8s/kubectl-run.md Starting a <simple> pod & more: $ kubectl logs pingpong --tail 1 | grep -c 100%"]
+	if second.Failure == nil || !strings.Contains(second.SystemOut, "error,") {
+		t.Errorf("the lab's second failure is not a case of its own with its output: %+v", second)
 	}
-	if c := doc.Suites[1].Cases[1]; c.Skipped == nil {
-		t.Errorf("a lab with nothing to run is not <skipped>: %+v", c)
+	if c := cases["k8s/deployments.md slide 2: longwait Running"]; c.Error == nil || c.Error.Type != "error" || !strings.Contains(c.Error.Message, "shell in pane 1 died") {
+		t.Errorf("a step that could not run is not an <error>: %+v", c)
 	}
-	if c := doc.Suites[1].Cases[0]; c.Name != "slide 2 (line 10)" {
-		t.Errorf("a lab without a title is named %q", c.Name)
+	if c := cases["k8s/deployments.md Scaling: $ kubectl rollout status deployment web"]; c.Error == nil || c.Error.Type != "interrupted" || !strings.Contains(c.Error.Message, "interrupted (Ctrl-C)") {
+		t.Errorf("the interrupted step is not an <error type=interrupted>: %+v", c)
+	}
+	for name, want := range map[string]string{
+		"k8s/kubectl-run.md Editing by hand: $ kubectl edit pod pingpong": "manual: an editor opens",
+		"k8s/kubectl-run.md Editing by hand: $ kind create cluster":       "not verified: kind is not installed",
+		"k8s/kubectl-run.md First contact: youtube https://youtu.be/x":    "skipped: unknown directive",
+		"k8s/deployments.md Cleaning up: (lab)":                           "nothing to replay",
+		"k8s/deployments.md Rolling back: (lab)":                          "not run: the run was interrupted",
+		"k8s/services.md Exposing: (lab)":                                 "not run: the run was interrupted",
+	} {
+		if c, ok := cases[name]; !ok || c.Skipped == nil || !strings.HasPrefix(c.Skipped.Message, want) {
+			t.Errorf("%s: want <skipped message=%q…>, got %+v", name, want, c)
+		}
+	}
+	for name := range cases {
+		if strings.Contains(name, "line") {
+			t.Errorf("a case name holds a line number: %q", name)
+		}
 	}
 	// The pane's escape sequence became a replacement character, not invalid XML.
 	if bytes.Contains(out, []byte("\x1b")) {
 		t.Error("the JUnit report holds a raw ESC")
+	}
+}
+
+func keys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// Two identical steps on one slide get distinct, stable names.
+func TestJUnitDuplicateNames(t *testing.T) {
+	st := StepResult{File: "a.md", Line: 3, Kind: "command", Command: "kubectl get pods", Status: Passed}
+	st2 := st
+	st2.Line = 5
+	r := &Run{Deck: []string{"a.md"}, Chapters: []ChapterResult{{File: "a.md", Labs: []LabResult{{File: "a.md", Line: 1, Slide: 1, SlideTitle: "T", Steps: []StepResult{st, st2}}}}}}
+	out := string(writeJUnit(t, r))
+	for _, want := range []string{`name="T: $ kubectl get pods"`, `name="T: $ kubectl get pods #2"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the report lacks %s:\n%s", want, out)
+		}
 	}
 }
 
@@ -344,12 +431,48 @@ func TestGitHubAnnotations(t *testing.T) {
 	}
 	golden(t, "github.golden.txt", b.Bytes())
 	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
-	if len(lines) != 3 {
-		t.Fatalf("want one annotation per failed or errored step (3), got %d:\n%s", len(lines), b.String())
+	// 3 failed, 1 error, 1 interrupted, 1 not verified, 1 manual, and the labs never reached.
+	if len(lines) != 8 {
+		t.Fatalf("want 8 annotations, got %d:\n%s", len(lines), b.String())
+	}
+	for _, want := range []string{
+		"::error file=k8s/deployments.md,line=44,title=labrun%3A command interrupted::",
+		"::warning file=k8s/kubectl-run.md,line=75,title=labrun%3A command not verified::",
+		"::notice file=k8s/kubectl-run.md,line=72,title=labrun%3A command left to the person::",
+		"::warning title=labrun%3A interrupted::3 labs not run: the run was interrupted before them\n",
+		"hint: the pod's image is pulled at k8s/deployments.md:12",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("the annotations lack %q", want)
+		}
 	}
 	b.Reset()
 	if err := WriteGitHub(&b, passingRun()); err != nil || b.Len() != 0 {
 		t.Errorf("a passing run annotated %q (err %v)", b.String(), err)
+	}
+}
+
+func TestGitHubSummary(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteGitHubSummary(&b, sampleRun()); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "github-summary.golden.md", b.Bytes())
+	for _, want := range []string{
+		"## ⏹️ labrun: interrupted\n",
+		"4 chapters, 10 labs (3 not run), 13 steps: 5 passed, 3 failed, 1 error, 1 interrupted, 1 skipped, 1 manual, 1 not verified in 1m11s",
+		"| ❌ | Running our first containers on Kubernetes `k8s/kubectl-run.md` | 4 |",
+		"- ❌ `k8s/kubectl-run.md:52` `$ kubectl logs pingpong --tail 1 | grep -c 100%`: exit status 1",
+		"  ```diff\n  - pod/pingpong created\n  + pod/pingpong configured\n  ```\n",
+		"- ⏹️ `k8s/deployments.md:44`",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("the summary lacks %q:\n%s", want, b.String())
+		}
+	}
+	b.Reset()
+	if err := WriteGitHubSummary(&b, passingRun()); err != nil || !strings.HasPrefix(b.String(), "## ✅ labrun: passed\n") || strings.Contains(b.String(), "Failed steps") {
+		t.Errorf("a passing run's summary: %q (err %v)", b.String(), err)
 	}
 }
 
