@@ -13,43 +13,85 @@ import (
 type Selection struct {
 	// Chapter keeps chapters whose file name or path contains it.
 	Chapter string
-	// SlideFrom and SlideTo keep slides by number within each chapter
-	// (1-based, inclusive; 0 means no bound).
-	SlideFrom, SlideTo int
+	// Slides keep slides by number within each chapter (none: all).
+	Slides []SlideRange
 	// From and To keep slides from the first whose title contains From to
 	// the first after it whose title contains To (case-insensitive).
 	From, To string
 }
 
-// Empty says whether the selection keeps everything.
-func (s Selection) Empty() bool { return s == Selection{} }
+// SlideRange is slides From to To (1-based, inclusive; To 0: to the end).
+type SlideRange struct{ From, To int }
 
-// ParseSlideRange reads `N` or `N-M` (either side may be empty: `5-`, `-7`).
-func ParseSlideRange(v string) (from, to int, err error) {
-	lo, hi, isRange := strings.Cut(v, "-")
-	parse := func(s string) (int, error) {
-		if s == "" {
-			return 0, nil
+func (r SlideRange) has(n int) bool { return n >= r.From && (r.To == 0 || n <= r.To) }
+
+func (r SlideRange) String() string {
+	switch {
+	case r.To == r.From:
+		return strconv.Itoa(r.From)
+	case r.To == 0:
+		return fmt.Sprintf("%d-", r.From)
+	}
+	return fmt.Sprintf("%d-%d", r.From, r.To)
+}
+
+// Empty says whether the selection keeps everything.
+func (s Selection) Empty() bool {
+	return s.Chapter == "" && len(s.Slides) == 0 && s.From == "" && s.To == ""
+}
+
+// ParseSlides reads a comma-separated list of `N`, `N-M` and `N-` (N to the
+// last slide), as --slide takes it.
+func ParseSlides(v string) ([]SlideRange, error) {
+	if strings.TrimSpace(v) == "" {
+		return nil, fmt.Errorf("--slide is empty: give slide numbers as N, N-M, N- or a list such as 3,5-7")
+	}
+	var out []SlideRange
+	for _, part := range strings.Split(v, ",") {
+		part = strings.TrimSpace(part)
+		lo, hi, isRange := strings.Cut(part, "-")
+		from, err := slideNumber(v, lo)
+		if err != nil {
+			return nil, err
 		}
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			return 0, fmt.Errorf("--slide %q: want N or N-M with slide numbers from 1", v)
+		r := SlideRange{from, from}
+		if isRange {
+			r.To = 0
+			if hi != "" {
+				if r.To, err = slideNumber(v, hi); err != nil {
+					return nil, err
+				}
+				if r.To < r.From {
+					return nil, fmt.Errorf("--slide %q: %s ends before it starts", v, part)
+				}
+			}
 		}
-		return n, nil
+		out = append(out, r)
 	}
-	if from, err = parse(lo); err != nil {
-		return 0, 0, err
+	return out, nil
+}
+
+// slideNumber reads one slide number of --slide v; 0, negative numbers and
+// words get the same message.
+func slideNumber(v, s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("--slide %q: slide numbers are whole numbers from 1, as labrun list shows them (N, N-M, N- or a list such as 3,5-7)", v)
 	}
-	if !isRange {
-		return from, from, nil
+	return n, nil
+}
+
+// keepsSlide says whether the selection's slide numbers keep slide n.
+func (s Selection) keepsSlide(n int) bool {
+	if len(s.Slides) == 0 {
+		return true
 	}
-	if to, err = parse(hi); err != nil {
-		return 0, 0, err
+	for _, r := range s.Slides {
+		if r.has(n) {
+			return true
+		}
 	}
-	if to != 0 && from > to {
-		return 0, 0, fmt.Errorf("--slide %q: the range ends before it starts", v)
-	}
-	return from, to, nil
+	return false
 }
 
 // Select returns the part of deck that sel keeps and how many labs it left
@@ -72,9 +114,7 @@ func Select(deck *parser.Deck, sel Selection) (*parser.Deck, int, error) {
 			if !inRange && !done && strings.Contains(title, from) {
 				inRange = true
 			}
-			keep := chapterKept && inRange &&
-				(sel.SlideFrom == 0 || sl.Number >= sel.SlideFrom) &&
-				(sel.SlideTo == 0 || sl.Number <= sel.SlideTo)
+			keep := chapterKept && inRange && sel.keepsSlide(sl.Number)
 			total += len(sl.Labs)
 			if keep {
 				kept += len(sl.Labs)
@@ -101,8 +141,12 @@ func (s Selection) String() string {
 	if s.Chapter != "" {
 		parts = append(parts, "--chapter "+s.Chapter)
 	}
-	if s.SlideFrom != 0 || s.SlideTo != 0 {
-		parts = append(parts, fmt.Sprintf("--slide %d-%d", s.SlideFrom, s.SlideTo))
+	if len(s.Slides) > 0 {
+		rs := make([]string, len(s.Slides))
+		for i, r := range s.Slides {
+			rs[i] = r.String()
+		}
+		parts = append(parts, "--slide "+strings.Join(rs, ","))
 	}
 	if s.From != "" {
 		parts = append(parts, "--from "+strconv.Quote(s.From))

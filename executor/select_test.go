@@ -2,6 +2,7 @@ package executor
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/labrun/labrun/parser"
@@ -44,8 +45,9 @@ func TestSelect(t *testing.T) {
 	}{
 		{"everything", Selection{}, []string{"Running our first containers", "Starting a simple pod", "Viewing container output", "Creating a Deployment", "Rolling updates", "Viewing a rollout"}, 0, false},
 		{"chapter", Selection{Chapter: "rollout"}, []string{"Rolling updates", "Viewing a rollout"}, 3, false},
-		{"one slide", Selection{SlideFrom: 4, SlideTo: 4}, []string{"Viewing container output"}, 4, false},
-		{"open range", Selection{SlideFrom: 4}, []string{"Viewing container output", "Creating a Deployment", "Viewing a rollout"}, 2, false},
+		{"one slide", Selection{Slides: []SlideRange{{4, 4}}}, []string{"Viewing container output"}, 4, false},
+		{"open range", Selection{Slides: []SlideRange{{4, 0}}}, []string{"Viewing container output", "Creating a Deployment", "Viewing a rollout"}, 2, false},
+		{"list", Selection{Slides: []SlideRange{{2, 2}, {4, 4}}}, []string{"Viewing container output", "Rolling updates"}, 3, false},
 		{"from title across chapters", Selection{From: "deployment"}, []string{"Creating a Deployment", "Rolling updates", "Viewing a rollout"}, 2, false},
 		{"from to", Selection{From: "viewing container", To: "rolling"}, []string{"Viewing container output", "Creating a Deployment", "Rolling updates"}, 2, false},
 		{"to ends once", Selection{To: "viewing"}, []string{"Running our first containers", "Starting a simple pod", "Viewing container output"}, 3, false},
@@ -69,18 +71,27 @@ func TestSelect(t *testing.T) {
 	}
 }
 
-func TestParseSlideRange(t *testing.T) {
+func TestParseSlides(t *testing.T) {
 	for _, tc := range []struct {
-		in       string
-		from, to int
-		err      bool
+		in   string
+		want []SlideRange
+		err  string
 	}{
-		{"5", 5, 5, false}, {"3-7", 3, 7, false}, {"4-", 4, 0, false}, {"-6", 0, 6, false},
-		{"0", 0, 0, true}, {"x", 0, 0, true}, {"7-3", 0, 0, true},
+		{"5", []SlideRange{{5, 5}}, ""}, {"3-7", []SlideRange{{3, 7}}, ""}, {"4-", []SlideRange{{4, 0}}, ""},
+		{"3,5", []SlideRange{{3, 3}, {5, 5}}, ""}, {"1-2, 6-", []SlideRange{{1, 2}, {6, 0}}, ""},
+		{"0", nil, "whole numbers from 1"}, {"-1", nil, "whole numbers from 1"}, {"-6", nil, "whole numbers from 1"},
+		{"x", nil, "whole numbers from 1"}, {"3,", nil, "whole numbers from 1"},
+		{"7-3", nil, "ends before it starts"}, {"", nil, "--slide is empty"}, {" ", nil, "--slide is empty"},
 	} {
-		from, to, err := ParseSlideRange(tc.in)
-		if (err != nil) != tc.err || from != tc.from || to != tc.to {
-			t.Errorf("ParseSlideRange(%q) = %d, %d, %v", tc.in, from, to, err)
+		got, err := ParseSlides(tc.in)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("ParseSlides(%q): error %v, want one saying %q", tc.in, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("ParseSlides(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
 		}
 	}
 }

@@ -85,8 +85,8 @@ func runRun(cmd *cobra.Command, st streams, f runFlags, args []string) error {
 	}
 	printDiagnostics(st.err, diags)
 	sel := executor.Selection{Chapter: f.chapter, From: f.from, To: f.to}
-	if f.slide != "" {
-		if sel.SlideFrom, sel.SlideTo, err = executor.ParseSlideRange(f.slide); err != nil {
+	if cmd.Flags().Changed("slide") {
+		if sel.Slides, err = executor.ParseSlides(f.slide); err != nil {
 			return &exitError{exitUsage, err}
 		}
 	}
