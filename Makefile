@@ -18,8 +18,15 @@ all: build
 
 build: $(BIN)/labrun
 
-$(BIN)/labrun: $(shell find cmd cluster executor parser report tmux -name '*.go' -not -name '*_test.go') go.mod go.sum
-	$(GO) build -o $@ ./cmd/labrun
+# Built from a git checkout, labrun records its commit, which `labrun
+# version` and the JSON report show, even when GOFLAGS says -buildvcs=false.
+# Go's own stamping misses git worktrees (.git is a file there), so the
+# commit also goes in through -X; outside git (a tarball) both stay empty
+# and labrun says it has no commit.
+BUILDVCS   := $(if $(wildcard .git),true,false)
+GIT_COMMIT := $(shell c=$$(git rev-parse HEAD 2>/dev/null) && { git diff --quiet HEAD 2>/dev/null && echo $$c || echo $$c+dirty; })
+$(BIN)/labrun: $(shell find cmd cluster executor internal parser report tmux -name '*.go' -not -name '*_test.go') go.mod go.sum
+	$(GO) build -buildvcs=$(BUILDVCS) -ldflags "-X main.ldCommit=$(GIT_COMMIT)" -o $@ ./cmd/labrun
 
 # kubectl built from k8s.io/kubectl at a pinned version (tools/kubectl has
 # its own go.mod so labrun's dependencies stay small).

@@ -439,7 +439,7 @@ func TestGitHubAnnotations(t *testing.T) {
 		"::error file=k8s/deployments.md,line=44,title=labrun%3A command interrupted::",
 		"::warning file=k8s/kubectl-run.md,line=75,title=labrun%3A command not verified::",
 		"::notice file=k8s/kubectl-run.md,line=72,title=labrun%3A command left to the person::",
-		"::warning title=labrun%3A interrupted::3 labs not run: the run was interrupted before them\n",
+		"::warning title=labrun%3A interrupted::3 labs not run: the run was interrupted first\n",
 		"hint: the pod's image is pulled at k8s/deployments.md:12",
 	} {
 		if !strings.Contains(b.String(), want) {

@@ -33,7 +33,7 @@ func WriteGitHub(w io.Writer, r *Run) error {
 	}
 	if notRun > 0 {
 		b.WriteString(GitHubCommand("warning", "", 0, 0, "labrun: interrupted",
-			text.Plural(notRun, "lab")+" not run: the run was interrupted before them"))
+			text.Plural(notRun, "lab")+" not run: the run was interrupted first"))
 	}
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("writing GitHub annotations: %w", err)

@@ -72,11 +72,8 @@ func clusterStart(ctx context.Context, st streams, kubeconfig string, nodes int,
 		if kubeconfig, err = filepath.Abs(kubeconfig); err != nil {
 			return &exitError{exitUsage, err}
 		}
-		if err := writeFileAtomic(kubeconfig, data); err != nil {
+		if err := writeFileAtomic(kubeconfig, data, 0o600); err != nil {
 			return &exitError{exitUsage, fmt.Errorf("--kubeconfig: %w", err)}
-		}
-		if err := os.Chmod(kubeconfig, 0o600); err != nil {
-			return &exitError{exitUsage, err}
 		}
 		defer os.Remove(kubeconfig)
 		path = kubeconfig

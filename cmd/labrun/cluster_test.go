@@ -24,7 +24,7 @@ func TestClusterStart(t *testing.T) {
 	var out, errw syncBuffer
 	done := make(chan int)
 	go func() {
-		done <- execute(ctx, []string{"cluster", "start", "--kubeconfig", kc}, streams{strings.NewReader(""), &out, &errw})
+		done <- execute(ctx, []string{"cluster", "start", "--kubeconfig", kc}, streams{in: strings.NewReader(""), out: &out, err: &errw})
 	}()
 	deadline := time.Now().Add(30 * time.Second)
 	for !strings.Contains(out.String(), "export KUBECONFIG=") {

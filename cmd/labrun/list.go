@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
+	"github.com/labrun/labrun/internal/text"
 	"github.com/labrun/labrun/parser"
 )
 
@@ -22,7 +24,7 @@ expected output a lab's last command is checked against. --json prints the
 same as JSON (schema in the README).`,
 		Example: `  labrun list ../shared/seed/kubectl-run.md
   labrun list --json deck.yml | jq '.chapters[].slides[].labs[].steps[].text'`,
-		Args: cobra.MinimumNArgs(1),
+		Args: needFiles,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			deck, diags, err := loadDecks(args)
 			if err != nil {
@@ -48,7 +50,8 @@ same as JSON (schema in the README).`,
 	return cmd
 }
 
-// printDeck lists labs and steps for people.
+// printDeck lists labs and steps for people, each at its file:line, so a
+// terminal or an editor can jump there.
 func printDeck(w io.Writer, deck *parser.Deck) {
 	labs, steps := 0, 0
 	for _, ch := range deck.Chapters {
@@ -64,24 +67,30 @@ func printDeck(w io.Writer, deck *parser.Deck) {
 			fmt.Fprintf(w, "  slide %d  %s\n", sl.Number, sl.Title)
 			for _, lab := range sl.Labs {
 				labs++
-				fmt.Fprintf(w, "    lab at line %d\n", lab.Pos.Line)
+				fmt.Fprintf(w, "    %s:%d  lab\n", lab.Pos.File, lab.Pos.Line)
 				for _, s := range lab.Steps {
 					steps++
 					kind := string(s.Kind)
 					if s.Directive != "" && s.Directive != kind {
 						kind += "(" + s.Directive + ")"
 					}
-					text := strings.ReplaceAll(strings.TrimRight(s.Text, "\n"), "\n", "\n"+strings.Repeat(" ", 24))
-					fmt.Fprintf(w, "      %5d  %-10s  %s\n", s.Pos.Line, kind, text)
+					printStep(w, s.Pos.File, s.Pos.Line, kind, s.Text)
 				}
 				if lab.Expected != nil {
-					fmt.Fprintf(w, "      %5d  %-10s  %s\n", lab.Expected.Pos.Line, "expect",
-						strings.ReplaceAll(strings.TrimRight(lab.Expected.Text, "\n"), "\n", "\n"+strings.Repeat(" ", 24)))
+					printStep(w, lab.Expected.Pos.File, lab.Expected.Pos.Line, "expect", lab.Expected.Text)
 				}
 			}
 		}
 	}
-	fmt.Fprintf(w, "%d chapters, %d labs, %d steps\n", len(deck.Chapters), labs, steps)
+	fmt.Fprintf(w, "%s, %s, %s\n", text.Plural(len(deck.Chapters), "chapter"), text.Plural(labs, "lab"), text.Plural(steps, "step"))
+}
+
+// printStep prints one line of the listing, the text's further lines
+// aligned under its first.
+func printStep(w io.Writer, file string, line int, kind, body string) {
+	head := fmt.Sprintf("      %s:%d  %-10s  ", file, line, kind)
+	pad := strings.Repeat(" ", utf8.RuneCountInString(head))
+	fmt.Fprintf(w, "%s%s\n", head, strings.ReplaceAll(strings.TrimRight(body, "\n"), "\n", "\n"+pad))
 }
 
 func newLintCmd(st streams) *cobra.Command {
@@ -93,16 +102,28 @@ unbalanced brackets, unknown directives, labs hidden in notes or comments,
 bad copy regexes, placeholders nothing fills in, and more. Each problem is
 printed with file:line:column, the source line and a caret.
 
+Under GitHub Actions (GITHUB_ACTIONS=true) each problem is also an
+annotation at its line.
+
 Exit status: 0 when there are no errors (warnings allowed), 1 on errors,
 2 when a file cannot be read.`,
-		Args: cobra.MinimumNArgs(1),
+		Example: `  labrun lint k8s/kubectl-run.md
+  labrun lint slides/kube-fullday.yml && labrun run slides/kube-fullday.yml`,
+		Args: needFiles,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			_, diags, err := loadDecks(args)
 			if err != nil {
 				return err
 			}
 			errs := printDiagnostics(st.out, diags)
-			fmt.Fprintf(st.out, "%d problems (%d errors, %d warnings)\n", len(diags), errs, len(diags)-errs)
+			if st.env("GITHUB_ACTIONS") == "true" {
+				githubDiagnostics(st.out, diags)
+			}
+			if len(diags) == 0 {
+				fmt.Fprintln(st.out, "no problems")
+			} else {
+				fmt.Fprintf(st.out, "%s (%s, %s)\n", text.Plural(len(diags), "problem"), text.Plural(errs, "error"), text.Plural(len(diags)-errs, "warning"))
+			}
 			if errs > 0 {
 				return &exitError{code: exitFailed}
 			}

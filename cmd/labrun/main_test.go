@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -25,14 +26,24 @@ func TestMain(m *testing.M) {
 // labrun runs the CLI in-process and returns its exit code and outputs.
 func labrun(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	ctx := context.Background()
+	return labrunEnv(t, context.Background(), nil, args...)
+}
+
+// labrunEnv is labrun with a context and an environment of its own (nil:
+// the process's).
+func labrunEnv(t *testing.T, ctx context.Context, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
 	if dl, ok := t.Deadline(); ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, dl.Add(-10*time.Second))
 		defer cancel()
 	}
 	var out, errw bytes.Buffer
-	code := execute(ctx, args, streams{strings.NewReader(""), &out, &errw})
+	st := streams{in: strings.NewReader(""), out: &out, err: &errw}
+	if env != nil {
+		st.getenv = func(k string) string { return env[k] }
+	}
+	code := execute(ctx, args, st)
 	return code, out.String(), errw.String()
 }
 
@@ -91,10 +102,20 @@ func TestUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"run"}, "requires at least 1 arg"},
+		{[]string{"run"}, "labrun run: no FILE given: name at least one chapter (.md) or deck manifest (.yml)\nRun 'labrun run --help' for usage.\n"},
+		{[]string{"lint"}, "labrun lint: no FILE given"},
 		{[]string{"run", "/nonexistent/deck.md"}, "cannot read /nonexistent/deck.md"},
 		{[]string{"run", "--report", "xml=out", "x.md"}, "unknown format"},
 		{[]string{"frobnicate"}, "unknown command"},
+		{[]string{"run", "--bogus", "x.md"}, "labrun run: unknown flag: --bogus\nRun 'labrun run --help' for usage.\n"},
+		{[]string{"cluster", "start", "--bogus"}, "Run 'labrun cluster start --help' for usage."},
+		{[]string{"version", "extra"}, `labrun version: unexpected argument "extra"`},
+		{[]string{"run", "--timeout", "0s", "x.md"}, "--timeout 0s: each step needs a time limit above zero"},
+		{[]string{"run", "--timeout", "-5s", "x.md"}, "--timeout -5s: each step needs a time limit above zero"},
+		{[]string{"run", "--slide", "", "x.md"}, "--slide is empty"},
+		{[]string{"run", "--slide", "0", "x.md"}, `--slide "0": slide numbers are whole numbers from 1`},
+		{[]string{"run", "--slide", "-1", "x.md"}, `--slide "-1": slide numbers are whole numbers from 1`},
+		{[]string{"run", "--color", "sometimes", "x.md"}, `--color "sometimes": want auto, always or never`},
 	} {
 		code, _, errs := labrun(t, tc.args...)
 		if code != 2 || !strings.Contains(errs, tc.want) {
@@ -108,7 +129,11 @@ func TestListDemo(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	for _, want := range []string{"kubectl run pingpong --image alpine ping 127.0.0.1", "hide", "expect      pod/pingpong created", "1 chapters, 4 labs, 7 steps"} {
+	for _, want := range []string{
+		"    ../../fixtures/demo/pingpong.md:13  lab\n",
+		"      ../../fixtures/demo/pingpong.md:16  command     kubectl run pingpong --image alpine ping 127.0.0.1\n",
+		"hide", "../../fixtures/demo/pingpong.md:25  expect      pod/pingpong created", "\n1 chapter, 4 labs, 7 steps\n",
+	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("list output lacks %q:\n%s", want, out)
 		}
@@ -124,7 +149,7 @@ func TestRunSelection(t *testing.T) {
 	if !strings.Contains(out, "1 lab, 2 steps") && !strings.Contains(out, "1 labs, 2 steps") {
 		t.Errorf("want one lab of two steps:\n%s", out)
 	}
-	if !strings.Contains(errs, "3 labs left out by --slide 2-2") {
+	if !strings.Contains(errs, "3 labs left out by --slide 2;") {
 		t.Errorf("stderr does not say what was left out: %q", errs)
 	}
 	code, _, errs = labrun(t, "run", "--from", "no such title", "../../fixtures/demo/pingpong.md")
@@ -155,11 +180,158 @@ func TestRunReports(t *testing.T) {
 	if run.Status != report.Passed || len(run.Chapters) != 1 || len(run.Chapters[0].Labs) != 4 {
 		t.Errorf("JSON report: %s, %d chapters", run.Status, len(run.Chapters))
 	}
+	// What reproduces the run.
+	if !reflect.DeepEqual(run.Deck, []string{"../../fixtures/demo/pingpong.md"}) || run.Version != "(devel)" ||
+		run.Timeout != time.Minute || run.KubectlVersion == "" || run.ServerVersion == "" || run.Cluster != "fake" ||
+		!reflect.DeepEqual(run.CommandLine[:3], []string{"labrun", "run", "-q"}) {
+		t.Errorf("JSON report: deck %q, version %q, timeout %v, kubectl %q, server %q, cluster %q, command line %q",
+			run.Deck, run.Version, run.Timeout, run.KubectlVersion, run.ServerVersion, run.Cluster, run.CommandLine)
+	}
+	if fi, err := os.Stat(js); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("the JSON report's mode: %v, %v", fi.Mode(), err)
+	}
 	x, err := os.ReadFile(ju)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(string(x), "<testcase "); n != 4 || !strings.Contains(string(x), `failures="0"`) {
+	if n := strings.Count(string(x), "<testcase "); n != 7 || !strings.Contains(string(x), `failures="0"`) {
 		t.Errorf("JUnit report has %d test cases:\n%s", n, x)
+	}
+}
+
+// Help texts name values as people write them, not as Go types.
+func TestHelp(t *testing.T) {
+	code, out, _ := labrun(t, "run", "--help")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"--report FORMAT=FILE", "--slide SLIDES", "130 when interrupted"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("run --help lacks %q", want)
+		}
+	}
+	for _, bad := range []string{"--slide labrun list", "stringArray"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("run --help shows %q", bad)
+		}
+	}
+	for _, sub := range []string{"lint", "version", "list", "run"} {
+		if _, out, _ := labrun(t, sub, "--help"); !strings.Contains(out, "Examples:") {
+			t.Errorf("%s --help has no examples", sub)
+		}
+	}
+	code, out, _ = labrun(t, "--version")
+	if code != 0 || !strings.HasPrefix(out, "labrun (devel) ") {
+		t.Errorf("--version: exit %d, %q", code, out)
+	}
+}
+
+func TestLintCounts(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "one.md")
+	deck := "# One\n\n---\n\n## A slide\n\n.lab[\n\n```bash\nkubectl get pods\n```\n\n<!-- ```frobnicate now``` -->\n\n]\n"
+	if err := os.WriteFile(path, []byte(deck), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := labrunEnv(t, context.Background(), map[string]string{"GITHUB_ACTIONS": "true"}, "lint", path)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	if !strings.Contains(out, "\n1 problem (0 errors, 1 warning)\n") {
+		t.Errorf("lint's count:\n%s", out)
+	}
+	if !strings.Contains(out, "::warning file="+path+",line=13,") {
+		t.Errorf("no GitHub annotation for the warning:\n%s", out)
+	}
+}
+
+// A report is for everyone to read.
+func TestReportFileMode(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.json")
+	if err := writeFileAtomic(path, []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o644 {
+		t.Errorf("report written with mode %v, want 0644", fi.Mode().Perm())
+	}
+}
+
+// Ctrl-C in the middle of a step: exit 130, the step interrupted (not a Go
+// error), the labs after it counted as not run, and the reports say so.
+func TestRunInterrupted(t *testing.T) {
+	needKubectl(t)
+	dir := t.TempDir()
+	started := filepath.Join(dir, "started")
+	deck := filepath.Join(dir, "long.md")
+	src := "# Long\n\n---\n\n## Sleeping\n\n.lab[\n\n```bash\ntouch " + started + "; sleep 300\n```\n\n]\n\n---\n\n## Never reached\n\n.lab[\n\n```bash\necho never\n```\n\n]\n"
+	if err := os.WriteFile(deck, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	go func() {
+		for {
+			if _, err := os.Stat(started); err == nil {
+				cancel(signalCause(os.Interrupt))
+				return
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}()
+	js, ju := filepath.Join(dir, "run.json"), filepath.Join(dir, "junit.xml")
+	summary := filepath.Join(dir, "summary.md")
+	env := map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": summary}
+	code, out, errs := labrunEnv(t, ctx, env, "run", "--color", "never", "--timeout", "10m", "--report", "json="+js, "--report", "junit="+ju, deck)
+	if code != exitSignals {
+		t.Fatalf("exit %d, want %d\n%s\n%s", code, exitSignals, out, errs)
+	}
+	for _, want := range []string{
+		"STOP " + deck + ":9  $ touch " + started + "; sleep 300",
+		"     interrupted (Ctrl-C)\n",
+		"STOP 1 chapter, 2 labs (1 not run), 1 step: 0 passed, 1 interrupted in ",
+		"::group::Long (" + deck + ")\n",
+		"::warning title=labrun%3A interrupted::1 lab not run",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "context canceled") {
+		t.Errorf("a Go error reached the console:\n%s", out)
+	}
+	f, err := os.Open(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	run, err := report.ReadJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Status != report.Interrupted || len(run.Chapters) != 1 || len(run.Chapters[0].Labs) != 2 || !run.Chapters[0].Labs[1].NotRun() {
+		t.Errorf("JSON report: %+v", run)
+	}
+	x, err := os.ReadFile(ju)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`type="interrupted"`, `not run: the run was interrupted before this lab`} {
+		if !strings.Contains(string(x), want) {
+			t.Errorf("JUnit report lacks %s:\n%s", want, x)
+		}
+	}
+	md, err := os.ReadFile(summary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(md), "## ⏹️ labrun: interrupted\n") {
+		t.Errorf("step summary:\n%s", md)
 	}
 }

@@ -35,10 +35,48 @@ func (e *exitError) Error() string {
 }
 func (e *exitError) Unwrap() error { return e.err }
 
-// streams are the command's input and outputs, injected for tests.
+// streams are the command's input, outputs and environment, injected for
+// tests.
 type streams struct {
 	in       io.Reader
 	out, err io.Writer
+	// getenv reads the environment (os.Getenv when nil).
+	getenv func(string) string
+	// argv is the command line, program name first (set by execute).
+	argv []string
+}
+
+func (st streams) env(key string) string {
+	if st.getenv == nil {
+		return os.Getenv(key)
+	}
+	return st.getenv(key)
+}
+
+// usageError is a mistake on the command line: the message names the
+// command, and the help to read is that command's own.
+type usageError struct {
+	cmd string // the command's path, "labrun run"
+	err error
+}
+
+func (e *usageError) Error() string { return e.cmd + ": " + e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// needFiles stands for cobra.MinimumNArgs(1), saying in words what is missing.
+func needFiles(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return &usageError{cmd.CommandPath(), errors.New("no FILE given: name at least one chapter (.md) or deck manifest (.yml)")}
+	}
+	return nil
+}
+
+// noArgs stands for cobra.NoArgs, whose message reads "unknown command".
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return &usageError{cmd.CommandPath(), fmt.Errorf("unexpected argument %q: %s takes no arguments", args[0], cmd.Name())}
+	}
+	return nil
 }
 
 // Main runs labrun with args and returns the process exit code. The first
@@ -63,7 +101,7 @@ func Main(args []string, in io.Reader, out, errw io.Writer) int {
 			n++
 			if n == 1 {
 				fmt.Fprintf(errw, "\nlabrun: %v: stopping and cleaning up (again to force)\n", s)
-				cancel(fmt.Errorf("got %v", s))
+				cancel(signalCause(s))
 				continue
 			}
 			fmt.Fprintf(errw, "labrun: %v again: exiting now\n", s)
@@ -71,10 +109,20 @@ func Main(args []string, in io.Reader, out, errw io.Writer) int {
 			os.Exit(exitSignals)
 		}
 	}()
-	return execute(ctx, args, streams{in, out, errw})
+	return execute(ctx, args, streams{in: in, out: out, err: errw})
+}
+
+// signalCause names a signal as a person knows it; a step it interrupts
+// reads "interrupted (Ctrl-C)".
+func signalCause(s os.Signal) error {
+	if s == os.Interrupt {
+		return errors.New("Ctrl-C")
+	}
+	return fmt.Errorf("%v", s)
 }
 
 func execute(ctx context.Context, args []string, st streams) int {
+	st.argv = append([]string{"labrun"}, args...)
 	root := newRoot(st)
 	root.SetArgs(args)
 	root.SetIn(st.in)
@@ -84,6 +132,11 @@ func execute(ctx context.Context, args []string, st streams) int {
 	if err == nil {
 		return exitOK
 	}
+	var ue *usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(st.err, "%v\nRun '%s --help' for usage.\n", ue, ue.cmd)
+		return exitUsage
+	}
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil {
@@ -91,7 +144,7 @@ func execute(ctx context.Context, args []string, st streams) int {
 		}
 		return ee.code
 	}
-	// cobra's own errors: unknown flags, missing arguments.
+	// cobra's own errors: an unknown command.
 	fmt.Fprintf(st.err, "labrun: %v\nRun 'labrun --help' for usage.\n", err)
 	return exitUsage
 }
@@ -104,9 +157,15 @@ func newRoot(st streams) *cobra.Command {
 .lab[ … ] sections and hidden directives), replays every lab step in a real
 terminal against a Kubernetes cluster (a built-in fake one by default), and
 checks the exit statuses and the output the slides promise.`,
+		Version:       readBuild().String(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetVersionTemplate("labrun {{.Version}}\n")
+	// A bad flag names the command it was given to, and that command's help.
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &usageError{c.CommandPath(), err}
+	})
 	root.AddCommand(newRunCmd(st), newListCmd(st), newLintCmd(st), newVersionCmd(st), newDoctorCmd(st), newClusterCmd(st))
 	return root
 }

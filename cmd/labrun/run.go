@@ -1,15 +1,16 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"github.com/labrun/labrun/executor"
+	"github.com/labrun/labrun/internal/text"
 	"github.com/labrun/labrun/report"
 )
 
@@ -43,11 +44,18 @@ func newRunCmd(st streams) *cobra.Command {
 terminal, against a fresh cluster (the built-in fake one by default), and
 check exit statuses, waited-for text and the expected output the slides show.
 
-Exit status: 0 when every step passed (or was skipped for a stated reason),
-1 when a step failed, 2 on a usage error, unreadable input or no cluster.`,
+Under GitHub Actions (GITHUB_ACTIONS=true) it also folds each chapter into a
+log group, annotates failed steps at their slide's line, and appends a
+summary to $GITHUB_STEP_SUMMARY.
+
+Exit status: 0 when every step passed (or was skipped, left to the person
+or not verified, each for a stated reason), 1 when a step failed, 2 on a
+usage error, unreadable input or no cluster, 130 when interrupted (Ctrl-C).`,
 		Example: `  labrun run fixtures/demo/pingpong.md
-  labrun run --timeout 2m --fail-fast slides/kube-fullday.yml`,
-		Args: cobra.MinimumNArgs(1),
+  labrun run --timeout 2m --fail-fast slides/kube-fullday.yml
+  labrun run -q --report junit=junit.xml --report json=run.json k8s/kubectl-run.md
+  labrun run --slide 3,5-7 k8s/kubectl-run.md`,
+		Args: needFiles,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runRun(cmd, st, f, args)
 		},
@@ -65,77 +73,130 @@ Exit status: 0 when every step passed (or was skipped for a stated reason),
 	fl.IntVar(&f.nodes, "nodes", 3, "number of nodes of the fake cluster (node1…nodeN)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only failures and the summary")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "also print the output of passing steps")
-	fl.StringArrayVar(&f.reports, "report", nil, "also write a report: json=FILE or junit=FILE (repeatable)")
+	fl.StringArrayVar(&f.reports, "report", nil, "write a report as well: `FORMAT=FILE`, FORMAT json or junit (repeatable)")
 	fl.StringVar(&f.chapter, "chapter", "", "run only chapters whose path contains this text")
-	fl.StringVar(&f.slide, "slide", "", "run only slides N or N-M of each chapter (numbers as `labrun list` shows them)")
+	fl.StringVar(&f.slide, "slide", "", "run only these `SLIDES` of each chapter: N, N-M, N- or a list such as 3,5-7 (numbers as labrun list shows them)")
 	fl.StringVar(&f.from, "from", "", "start at the first slide whose title contains this text")
 	fl.StringVar(&f.to, "to", "", "stop after the first slide (from --from on) whose title contains this text")
 	fl.StringVar(&f.color, "color", "auto", "colours: auto (on a terminal, unless NO_COLOR is set), always, never")
+	_ = cmd.RegisterFlagCompletionFunc("cluster", completeCluster)
+	_ = cmd.RegisterFlagCompletionFunc("color", cobra.FixedCompletions([]string{"auto", "always", "never"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("report", completeReport)
 	return cmd
 }
 
+// completeCluster offers the --cluster modes.
+func completeCluster(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	return []cobra.Completion{
+		cobra.CompletionWithDesc("fake", "the built-in fake cluster"),
+		cobra.CompletionWithDesc("kind", "a kind cluster created and deleted"),
+		cobra.CompletionWithDesc("kind:", "an existing kind cluster, by name"),
+		cobra.CompletionWithDesc("kubeconfig", "the current context of your kubeconfig"),
+		cobra.CompletionWithDesc("kubeconfig:", "a context of your kubeconfig, by name"),
+	}, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
+}
+
+// completeReport offers json= and junit=, then file names after the '='.
+func completeReport(_ *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	if strings.Contains(toComplete, "=") {
+		return nil, cobra.ShellCompDirectiveDefault
+	}
+	return []cobra.Completion{"json=", "junit="}, cobra.ShellCompDirectiveNoSpace | cobra.ShellCompDirectiveNoFileComp
+}
+
+// validate refuses flag values a run cannot honour, before anything starts.
+func (f runFlags) validate() error {
+	if f.timeout <= 0 {
+		return fmt.Errorf("--timeout %s: each step needs a time limit above zero, such as 60s or 2m", f.timeout)
+	}
+	if f.typeDelay < 0 {
+		return fmt.Errorf("--type-delay %s: want zero or a positive duration, such as 40ms", f.typeDelay)
+	}
+	if f.nodes < 1 {
+		return fmt.Errorf("--nodes %d: the fake cluster needs at least one node", f.nodes)
+	}
+	return nil
+}
+
 func runRun(cmd *cobra.Command, st streams, f runFlags, args []string) error {
+	if err := f.validate(); err != nil {
+		return &usageError{cmd.CommandPath(), err}
+	}
 	reports, err := parseReports(f.reports)
 	if err != nil {
-		return &exitError{exitUsage, err}
+		return &usageError{cmd.CommandPath(), err}
+	}
+	color, err := useColor(f.color, st.out, st.env)
+	if err != nil {
+		return &usageError{cmd.CommandPath(), err}
+	}
+	sel := executor.Selection{Chapter: f.chapter, From: f.from, To: f.to}
+	if cmd.Flags().Changed("slide") {
+		if sel.Slides, err = executor.ParseSlides(f.slide); err != nil {
+			return &usageError{cmd.CommandPath(), err}
+		}
 	}
 	deck, diags, err := loadDecks(args)
 	if err != nil {
 		return err
 	}
 	printDiagnostics(st.err, diags)
-	sel := executor.Selection{Chapter: f.chapter, From: f.from, To: f.to}
-	if cmd.Flags().Changed("slide") {
-		if sel.Slides, err = executor.ParseSlides(f.slide); err != nil {
-			return &exitError{exitUsage, err}
-		}
+	github := st.env("GITHUB_ACTIONS") == "true"
+	if github {
+		githubDiagnostics(st.out, diags)
 	}
 	deck, left, err := executor.Select(deck, sel)
 	if err != nil {
 		return &exitError{exitUsage, err}
 	}
 	if left > 0 {
-		fmt.Fprintf(st.err, "labrun: %d labs left out by %s; their steps, hidden setup included, do not run\n", left, sel)
-	}
-	color, err := useColor(f.color, st.out)
-	if err != nil {
-		return &exitError{exitUsage, err}
+		fmt.Fprintf(st.err, "labrun: %s left out by %s; their steps, hidden setup included, do not run\n", text.Plural(left, "lab"), sel)
 	}
 	live, width := terminal(st.out)
-	sink := report.NewConsole(st.out, report.ConsoleOptions{Color: color, Quiet: f.quiet, Verbose: f.verbose, Live: live, Width: width})
+	sink := report.NewConsole(st.out, report.ConsoleOptions{Color: color, Quiet: f.quiet, Verbose: f.verbose, Live: live, Width: width, GitHub: github})
 	defer sink.Close()
 	res, err := executor.Run(cmd.Context(), deck, executor.Options{
 		Cluster: f.cluster, KeepCluster: f.keepCluster, Namespace: f.namespace, Kubectl: f.kubectl, Timeout: f.timeout, FailFast: f.failFast,
 		KeepSandbox: f.keepSandbox, TypeDelay: f.typeDelay, Seed: f.seed, Nodes: f.nodes,
 		Sink: sink, Log: st.err,
 	})
-	var se *executor.SetupError
-	if errors.As(err, &se) {
-		return &exitError{exitUsage, err}
-	}
 	if err != nil {
+		// The run never started (a *executor.SetupError): no kubectl, no
+		// shell, no cluster; or it was interrupted while setting up.
+		if cmd.Context().Err() != nil {
+			return &exitError{exitSignals, fmt.Errorf("interrupted before the labs started: %w", err)}
+		}
 		return &exitError{exitUsage, err}
 	}
 	sink.Close()
-	githubAnnotations(st.out, res)
+	b := readBuild()
+	res.Deck, res.CommandLine, res.Version, res.Commit = args, st.argv, b.version, b.commit
+	if github {
+		if err := writeGitHub(st, res); err != nil {
+			return &exitError{exitUsage, err}
+		}
+	}
 	if err := writeReports(reports, res); err != nil {
 		return &exitError{exitUsage, err}
 	}
-	if res.Status != report.Passed {
+	switch {
+	case res.Status == report.Interrupted:
+		return &exitError{code: exitSignals}
+	case res.Status.Bad():
 		return &exitError{code: exitFailed}
 	}
 	return nil
 }
 
 // useColor decides on ANSI colours: never for NO_COLOR or a pipe, unless forced.
-func useColor(mode string, w any) (bool, error) {
+func useColor(mode string, w any, getenv func(string) string) (bool, error) {
 	switch mode {
 	case "always":
 		return true, nil
 	case "never":
 		return false, nil
 	case "auto":
-		if os.Getenv("NO_COLOR") != "" {
+		if getenv("NO_COLOR") != "" {
 			return false, nil
 		}
 		if f, ok := w.(*os.File); ok {

@@ -17,10 +17,18 @@ func newVersionCmd(st streams) *cobra.Command {
 	var kubectl, clusterMode string
 	cmd := &cobra.Command{
 		Use:   "version",
-		Short: "Print labrun's version and the kubectl it would use",
-		Args:  cobra.NoArgs,
+		Short: "Print labrun's version and commit, and the kubectl it would use",
+		Long: `Print labrun's version (a release tag, or (devel) for a build from a
+checkout), the git commit it was built from (+dirty when the checkout had
+local changes; "make build" records it, a plain "go build" with
+-buildvcs=false does not), the Go it was built with, and the kubectl a run
+would use. With --cluster, also start that cluster and print its version.`,
+		Example: `  labrun version
+  labrun version --cluster fake
+  labrun --version`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			fmt.Fprintf(st.out, "labrun %s\n", labrunVersion())
+			fmt.Fprintf(st.out, "labrun %s\n", readBuild())
 			path, err := executor.FindKubectl(kubectl)
 			if err != nil {
 				fmt.Fprintf(st.out, "kubectl: %v\n", err)
@@ -40,22 +48,66 @@ func newVersionCmd(st streams) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&kubectl, "kubectl", "", "kubectl to report on (default: the one a run would use)")
 	cmd.Flags().StringVar(&clusterMode, "cluster", "", "also start this cluster (as for run: fake, kind, kubeconfig[:CONTEXT]) and print its server version")
+	_ = cmd.RegisterFlagCompletionFunc("cluster", completeCluster)
 	return cmd
 }
 
-// labrunVersion comes from the module's build information.
-func labrunVersion() string {
+// ldCommit is the commit `make build` passes with -ldflags -X, for the
+// builds Go's VCS stamping misses (git worktrees). It is the one variable
+// the linker sets; nothing else writes it.
+var ldCommit string
+
+// build is what Go recorded about labrun's own build.
+type build struct {
+	version   string // module version: a tag, or (devel)
+	commit    string // vcs.revision, +dirty when modified; "" when not recorded
+	goVersion string
+}
+
+// readBuild reads labrun's build information: the module version and, for
+// a build from a git checkout with VCS stamping on (make build), the commit.
+func readBuild() build {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
-		return "(unknown)"
+		return build{version: "(devel)"}
 	}
-	v := bi.Main.Version
+	b := build{version: bi.Main.Version, goVersion: bi.GoVersion}
+	if b.version == "" {
+		b.version = "(devel)"
+	}
+	dirty := false
 	for _, s := range bi.Settings {
-		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-			v += " " + s.Value[:12]
+		switch s.Key {
+		case "vcs.revision":
+			b.commit = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
 		}
 	}
-	return v + " " + bi.GoVersion
+	if b.commit != "" && dirty {
+		b.commit += "+dirty"
+	}
+	if b.commit == "" {
+		b.commit = ldCommit
+	}
+	return b
+}
+
+// String reads "(devel) commit 0123456789ab+dirty go1.26.0", or says the
+// commit is unknown.
+func (b build) String() string {
+	commit := "commit unknown (built without VCS stamping: use make build)"
+	if b.commit != "" {
+		short, dirty := strings.CutSuffix(b.commit, "+dirty")
+		if len(short) > 12 {
+			short = short[:12]
+		}
+		if dirty {
+			short += "+dirty"
+		}
+		commit = "commit " + short
+	}
+	return strings.TrimSpace(b.version + " " + commit + " " + b.goVersion)
 }
 
 func kubectlVersion(ctx context.Context, path string) string {
