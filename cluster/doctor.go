@@ -13,7 +13,7 @@ import (
 // was found, and how to get it when it is missing.
 type Check struct {
 	Name  string // the tool, e.g. "kubectl"
-	Need  string // why labrun needs it
+	Need  string // what needs it, read after "needed for"
 	Found string // path and version, or what went wrong
 	Fix   string // how to get it on Debian/Ubuntu and macOS; "" when OK
 	OK    bool
@@ -47,13 +47,13 @@ func Doctor(ctx context.Context, lookPath func(string) (string, error), run func
 		}
 		checks = append(checks, c)
 	}
-	simple("bash", "runs every lab command", "apt-get install bash", "brew install bash", false)
+	simple("bash", "running every lab command", "apt-get install bash", "brew install bash", false)
 	checks = append(checks, kubectlCheck(ctx, lookPath, run))
-	simple("watch", "labs run `watch kubectl get …`", "apt-get install procps", "brew install watch", false)
-	simple("curl", "labs and `open` steps reach services with curl", "apt-get install curl", "brew install curl", false)
-	simple("jq", "some labs filter JSON with jq", "apt-get install jq", "brew install jq", true)
+	simple("watch", "labs that run `watch kubectl get …`", "apt-get install procps", "brew install watch", false)
+	simple("curl", "labs and `open` steps that reach services with curl", "apt-get install curl", "brew install curl", false)
+	simple("jq", "labs that filter JSON with jq", "apt-get install jq", "brew install jq", true)
 	kindFix := "Debian/Ubuntu: go install sigs.k8s.io/kind@latest (or a release binary from https://kind.sigs.k8s.io/docs/user/quick-start/); macOS: brew install kind"
-	c := Check{Name: "kind", Need: "--cluster kind creates a real cluster in containers", Optional: true}
+	c := Check{Name: "kind", Need: "--cluster kind, which creates a real cluster in containers", Optional: true}
 	if p, err := lookPath("kind"); err == nil {
 		c.OK, c.Found = true, p
 		if out, err := run(ctx, p, "version"); err == nil {
@@ -74,7 +74,7 @@ func fixText(apt, brew string) string {
 // kubectlCheck accepts a kubectl on PATH or the bin/kubectl that `make
 // kubectl` builds beside the labrun executable.
 func kubectlCheck(ctx context.Context, lookPath func(string) (string, error), run func(ctx context.Context, name string, args ...string) ([]byte, error)) Check {
-	c := Check{Name: "kubectl", Need: "the labs' kubectl commands talk to the cluster"}
+	c := Check{Name: "kubectl", Need: "the labs' kubectl commands, which talk to the cluster"}
 	fix := "run `make kubectl` in the labrun source tree (builds bin/kubectl beside labrun), or Debian/Ubuntu: see https://kubernetes.io/docs/tasks/tools/install-kubectl-linux/; macOS: brew install kubectl"
 	var candidates []string
 	if p, err := lookPath("kubectl"); err == nil {
@@ -106,7 +106,7 @@ func kubectlCheck(ctx context.Context, lookPath func(string) (string, error), ru
 // podman, and asks it for `info` so that a client without a running daemon
 // does not pass.
 func engineCheck(ctx context.Context, lookPath func(string) (string, error), run func(ctx context.Context, name string, args ...string) ([]byte, error)) Check {
-	c := Check{Name: "container engine", Need: "kind runs its nodes as Docker or Podman containers", Optional: true}
+	c := Check{Name: "container engine", Need: "--cluster kind, whose nodes run as Docker or Podman containers", Optional: true}
 	var problems []string
 	for _, name := range []string{"docker", "podman"} {
 		p, err := lookPath(name)

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os/exec"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -16,23 +17,41 @@ func newDoctorCmd(st streams) *cobra.Command {
 		Long: `Check for bash, a kubectl (on PATH or bin/kubectl beside labrun), watch and
 curl, and for the optional jq, kind and a container engine (needed only for
 --cluster kind). For each missing piece, say how to install it on Debian,
-Ubuntu and macOS. Exit status 1 when something required is missing.`,
-		Args: cobra.NoArgs,
+Ubuntu and macOS.
+
+MISSING marks what every run needs; absent marks what only some labs or
+--cluster kind need. Exit status 1 when something is MISSING.`,
+		Example: `  labrun doctor
+  labrun doctor && labrun run fixtures/demo/pingpong.md`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			checks := cluster.Doctor(cmd.Context(), exec.LookPath, cluster.Run)
+			width := 0
+			for _, c := range checks {
+				width = max(width, len(c.Name))
+			}
+			missing, absent := false, false
 			for _, c := range checks {
 				mark := "ok     "
+				need := "needed for"
 				switch {
 				case !c.OK && c.Optional:
-					mark = "absent "
+					mark, need, absent = "absent ", "needed only for", true
 				case !c.OK:
-					mark = "MISSING"
+					mark, missing = "MISSING", true
 				}
-				fmt.Fprintf(st.out, "%s %-16s %s\n", mark, c.Name, c.Found)
+				fmt.Fprintf(st.out, "%s %-*s  %s\n", mark, width, c.Name, c.Found)
 				if !c.OK {
-					fmt.Fprintf(st.out, "        needed for %s\n", c.Need)
-					fmt.Fprintf(st.out, "        %s\n", c.Fix)
+					pad := strings.Repeat(" ", len(mark)+1+width+2)
+					fmt.Fprintf(st.out, "%s%s %s\n", pad, need, c.Need)
+					fmt.Fprintf(st.out, "%sto get it: %s\n", pad, c.Fix)
 				}
+			}
+			switch {
+			case missing:
+				fmt.Fprintln(st.out, "MISSING: runs cannot work without it; absent: optional, needed only where its line says.")
+			case absent:
+				fmt.Fprintln(st.out, "Runs have what they need; absent: optional, needed only where its line says.")
 			}
 			if !cluster.Ready(checks) {
 				return &exitError{code: exitFailed}
