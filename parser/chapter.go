@@ -718,11 +718,25 @@ func (p *chapterParser) lintLab(lab *Lab) {
 	}
 	for _, s := range lab.Steps {
 		if s.Kind == KindCommand && len(s.Placeholders) > 0 {
-			p.diags = append(p.diags, Diagnostic{Pos: s.Pos, Severity: SeverityWarning,
-				Message: fmt.Sprintf("command has placeholder %q but no copy/paste directive in the lab supplies it", s.Placeholders[0].Text),
-				Source:  p.sourceAt(s.Pos.Line)})
+			ph := s.Placeholders[0].Text
+			pos := p.placeholderPos(s, ph)
+			p.diags = append(p.diags, Diagnostic{Pos: pos, Severity: SeverityWarning,
+				Message: fmt.Sprintf("placeholder %q: run will type in its place the latest text on the screen that fits it, "+
+					"and fail the step if none does; a copy directive before the command says which text to use", ph),
+				Source: p.sourceAt(pos.Line)})
 		}
 	}
+}
+
+// placeholderPos is where a command's placeholder is written (the caret
+// goes under it), or the command's own place if it cannot be found.
+func (p *chapterParser) placeholderPos(s Step, ph string) Pos {
+	for line := s.Pos.Line; line <= s.Pos.Line+strings.Count(s.Text, "\n")+2; line++ {
+		if i := strings.Index(p.sourceAt(line), ph); i >= 0 {
+			return Pos{File: s.Pos.File, Line: line, Col: i + 1}
+		}
+	}
+	return s.Pos
 }
 
 // neverReturns matches a command line that runs until interrupted: watch,

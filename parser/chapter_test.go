@@ -167,7 +167,7 @@ func TestChapterFacts(t *testing.T) {
 			if _, ok := got["<EOF>"]; ok || len(got) != 7 {
 				t.Errorf("unexpected placeholders: %v", got)
 			}
-			if !hasDiag(ds, SeverityWarning, 27, "placeholder") {
+			if !hasDiag(ds, SeverityWarning, 28, "placeholder \"blue-xxxxxxxx-yyyyy\": run will type") || ds[len(ds)-1].Pos.Col != 17 {
 				t.Errorf("missing placeholder warning: %v", ds)
 			}
 		}},
