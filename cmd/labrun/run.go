@@ -10,6 +10,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/labrun/labrun/executor"
+	"github.com/labrun/labrun/parser"
 	"github.com/labrun/labrun/report"
 )
 
@@ -32,6 +33,9 @@ type runFlags struct {
 	chapter     string
 	slide       string
 	from, to    string
+	strict      bool
+	repo        string
+	allowEmpty  bool
 }
 
 func newRunCmd(st streams) *cobra.Command {
@@ -70,6 +74,9 @@ Exit status: 0 when every step passed (or was skipped for a stated reason),
 	fl.StringVar(&f.slide, "slide", "", "run only slides N or N-M of each chapter (numbers as `labrun list` shows them)")
 	fl.StringVar(&f.from, "from", "", "start at the first slide whose title contains this text")
 	fl.StringVar(&f.to, "to", "", "stop after the first slide (from --from on) whose title contains this text")
+	fl.BoolVar(&f.strict, "strict", false, "fail the run when a step was skipped (a program not installed, ssh), not verified or left to the person")
+	fl.StringVar(&f.repo, "repo", "", "checkout a `git clone` of the deck's repository gets (default: the git checkout holding the deck, as it is on disk)")
+	fl.BoolVar(&f.allowEmpty, "allow-empty", false, "exit 0 even when there is nothing to replay")
 	fl.StringVar(&f.color, "color", "auto", "colours: auto (on a terminal, unless NO_COLOR is set), always, never")
 	return cmd
 }
@@ -83,7 +90,9 @@ func runRun(cmd *cobra.Command, st streams, f runFlags, args []string) error {
 	if err != nil {
 		return err
 	}
-	printDiagnostics(st.err, diags)
+	if errs := printDiagnostics(st.err, diags); errs > 0 {
+		return &exitError{exitUsage, fmt.Errorf("the input has errors (%d, shown above); nothing was run", errs)}
+	}
 	sel := executor.Selection{Chapter: f.chapter, From: f.from, To: f.to}
 	if f.slide != "" {
 		if sel.SlideFrom, sel.SlideTo, err = executor.ParseSlideRange(f.slide); err != nil {
@@ -97,6 +106,9 @@ func runRun(cmd *cobra.Command, st streams, f runFlags, args []string) error {
 	if left > 0 {
 		fmt.Fprintf(st.err, "labrun: %d labs left out by %s; their steps, hidden setup included, do not run\n", left, sel)
 	}
+	if n := countSteps(deck); n == 0 && !f.allowEmpty {
+		return &exitError{exitUsage, fmt.Errorf("nothing to replay: %s has no lab steps (--allow-empty to accept that)", deck.File)}
+	}
 	color, err := useColor(f.color, st.out)
 	if err != nil {
 		return &exitError{exitUsage, err}
@@ -107,7 +119,7 @@ func runRun(cmd *cobra.Command, st streams, f runFlags, args []string) error {
 	res, err := executor.Run(cmd.Context(), deck, executor.Options{
 		Cluster: f.cluster, KeepCluster: f.keepCluster, Namespace: f.namespace, Kubectl: f.kubectl, Timeout: f.timeout, FailFast: f.failFast,
 		KeepSandbox: f.keepSandbox, TypeDelay: f.typeDelay, Seed: f.seed, Nodes: f.nodes,
-		Sink: sink, Log: st.err,
+		Sink: sink, Log: st.err, Strict: f.strict, Repo: f.repo,
 	})
 	var se *executor.SetupError
 	if errors.As(err, &se) {
@@ -124,7 +136,38 @@ func runRun(cmd *cobra.Command, st streams, f runFlags, args []string) error {
 	if res.Status != report.Passed {
 		return &exitError{code: exitFailed}
 	}
+	if ran(res) == 0 && !f.allowEmpty {
+		return &exitError{exitUsage, errors.New("nothing to replay: no step ran (see the reasons above; --allow-empty to accept that)")}
+	}
 	return nil
+}
+
+// countSteps counts the steps a deck would replay.
+func countSteps(deck *parser.Deck) int {
+	n := 0
+	for _, ch := range deck.Chapters {
+		for _, sl := range ch.Slides {
+			for _, lab := range sl.Labs {
+				n += len(lab.Steps)
+			}
+		}
+	}
+	return n
+}
+
+// ran counts the steps that were tried: passed or failed, not skipped.
+func ran(res *report.Run) int {
+	n := 0
+	for _, ch := range res.Chapters {
+		for _, lab := range ch.Labs {
+			for _, s := range lab.Steps {
+				if s.Status == report.Passed || s.Status.Bad() {
+					n++
+				}
+			}
+		}
+	}
+	return n
 }
 
 // useColor decides on ANSI colours: never for NO_COLOR or a pipe, unless forced.
