@@ -67,7 +67,7 @@ func Load(path string, read func(name string) ([]byte, error)) (*Deck, []Diagnos
 			if !ok {
 				b, err := read(filepath.Join(dir, "..", filepath.FromSlash(inc.path)))
 				if err != nil {
-					diags = append(diags, Diagnostic{Pos: Pos{File: name, Line: inc.line}, Severity: SeverityError,
+					diags = append(diags, Diagnostic{Pos: Pos{File: name, Line: inc.line, Col: inc.col}, Severity: SeverityError,
 						Message: "cannot read @@INCLUDE[" + inc.path + "]: " + err.Error(), Source: lineOf(csrc, inc.line)})
 					continue
 				}
@@ -87,8 +87,8 @@ func Load(path string, read func(name string) ([]byte, error)) (*Deck, []Diagnos
 }
 
 type includeRef struct {
-	path string
-	line int
+	path      string
+	line, col int
 }
 
 // includePaths lists the @@INCLUDE[path] references in src.
@@ -100,17 +100,19 @@ func includePaths(src []byte) []includeRef {
 	}
 	s := string(src)
 	for ln, l := range strings.Split(s, "\n") {
+		off := 0
 		for {
-			i := strings.Index(l, tok)
+			i := strings.Index(l[off:], tok)
 			if i < 0 {
 				break
 			}
+			i += off
 			j := strings.IndexByte(l[i+len(tok):], ']')
 			if j < 0 {
 				break
 			}
-			out = append(out, includeRef{path: l[i+len(tok) : i+len(tok)+j], line: ln + 1})
-			l = l[i+len(tok)+j+1:]
+			out = append(out, includeRef{path: l[i+len(tok) : i+len(tok)+j], line: ln + 1, col: i + 1})
+			off = i + len(tok) + j + 1
 		}
 	}
 	return out
