@@ -201,6 +201,9 @@ type ToolNeed struct {
 	// Path is where it was found, or "builtin", or "defined by the deck";
 	// "" when it is missing.
 	Path string
+	// Typo names the program a missing name probably misspells: the slides
+	// are wrong there, and a run fails the step rather than skip it.
+	Typo string
 }
 
 // Missing reports whether the tool could not be found.
@@ -227,6 +230,9 @@ func DeckTools(ctx context.Context, deck *parser.Deck, path string) ([]ToolNeed,
 						t := byName[n]
 						if t == nil {
 							t = &ToolNeed{Name: n, Path: lk.find(n)}
+							if t.Path == "" {
+								t.Typo = lk.typoOf(n)
+							}
 							byName[n] = t
 							order = append(order, n)
 						}
@@ -255,6 +261,7 @@ type lookup struct {
 	builtin map[string]bool
 	defined map[string]bool // functions and aliases the deck itself defines
 	cache   map[string]string
+	called  []string // every program the deck calls, in order
 }
 
 func newLookup(ctx context.Context, path string, deck *parser.Deck) (*lookup, error) {
@@ -277,6 +284,7 @@ func newLookup(ctx context.Context, path string, deck *parser.Deck) (*lookup, er
 				for _, st := range lab.Steps {
 					if runsShell(st) {
 						definedNames(st.Text, lk.defined)
+						lk.called = append(lk.called, Callees(st.Text)...)
 					}
 				}
 			}
@@ -395,7 +403,7 @@ func (g *gate) hold(step parser.Step) (report.StepResult, bool) {
 		if n == "ssh" {
 			continue
 		}
-		if g.lk.find(n) == "" {
+		if g.lk.find(n) == "" && g.lk.typoOf(n) == "" {
 			missing = append(missing, n)
 		}
 	}
@@ -529,4 +537,48 @@ func rollUp(cur report.Status, n int, parts iter.Seq[report.Status]) report.Stat
 		return cur
 	}
 	return first
+}
+
+// typoOf returns the program the deck calls elsewhere that a missing name
+// is most likely a misspelling of (`kuectl` for kubectl), or "". A typo is
+// a mistake in the slides: the step runs, and fails as it would for a person.
+func (lk *lookup) typoOf(name string) string {
+	if len(name) < 4 {
+		return ""
+	}
+	best, bestD := "", 3
+	for _, c := range append(lk.called, "kubectl") {
+		if c == name || lk.find(c) == "" {
+			continue
+		}
+		if d := editDistance(name, c); d < bestD && d <= len(c)/4 {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Damerau-Levenshtein distance (adjacent swaps count one).
+func editDistance(a, b string) int {
+	d := make([][]int, len(a)+1)
+	for i := range d {
+		d[i] = make([]int, len(b)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(a)][len(b)]
 }

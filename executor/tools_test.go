@@ -91,3 +91,14 @@ func TestGate(t *testing.T) {
 		t.Errorf("notes %q", n)
 	}
 }
+
+func TestTypo(t *testing.T) {
+	lk := &lookup{builtin: map[string]bool{}, defined: map[string]bool{},
+		cache:  map[string]string{"kubectl": "/bin/kubectl", "docker": "", "kuectl": "", "helm": "", "hlem": "", "ls": "/bin/ls"},
+		called: []string{"kubectl", "docker", "helm", "ls"}}
+	for name, want := range map[string]string{"kuectl": "kubectl", "kubetcl": "kubectl", "docker": "", "hlem": "", "sl": "", "wobblectl": ""} {
+		if got := lk.typoOf(name); got != want {
+			t.Errorf("typoOf(%q) = %q, want %q", name, got, want)
+		}
+	}
+}

@@ -255,3 +255,23 @@ func TestRunAllowEmpty(t *testing.T) {
 		t.Errorf("exit %d\n%s\n%s", code, out, errs)
 	}
 }
+
+// doctor DECK lists what the deck's commands call and what is missing.
+func TestDoctorDeck(t *testing.T) {
+	_, out, errs := labrun(t, "doctor", "../../fixtures/replay/missing-tool.md", "../../fixtures/replay/ssh.md")
+	for _, want := range []string{
+		"calls 4 programs:",
+		"ok         echo           builtin",
+		"MISSING    wobblectl      1 step, first at ../../fixtures/replay/missing-tool.md:26:3",
+		"no known package: install wobblectl",
+		"not needed ssh            1 step, first at ../../fixtures/replay/ssh.md:13:3: the replay already runs as on node1",
+		"1 program missing",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("doctor output lacks %q:\n%s\n%s", want, out, errs)
+		}
+	}
+	if code, _, errs := labrun(t, "doctor", "../../fixtures/replay/bad/unclosed-lab.md"); code != 2 || !strings.Contains(errs, "unbalanced brackets") {
+		t.Errorf("doctor of a broken deck: exit %d, %q", code, errs)
+	}
+}
