@@ -116,4 +116,3 @@ func plural(n int, one, many string) string {
 	}
 	return many
 }
-
