@@ -55,6 +55,12 @@ type Options struct {
 	Log io.Writer
 	// ClusterLog receives the fake cluster's request log (nil: discarded).
 	ClusterLog io.Writer
+	// Strict fails the run when a step was skipped, left to the person or
+	// not verified: for CI machines that should have every tool.
+	Strict bool
+	// Repo is the checkout a clone of the deck's repository gets; "" means
+	// the one holding the deck (see repo.go).
+	Repo string
 }
 
 func (o *Options) defaults() {
@@ -115,6 +121,11 @@ func Run(ctx context.Context, deck *parser.Deck, opts Options) (res *report.Run,
 	if err := sb.link("kubectl", kubectl); err != nil {
 		return nil, &SetupError{err}
 	}
+	if note, err := serveRepo(ctx, sb, deck, opts.Repo); err != nil {
+		return nil, &SetupError{err}
+	} else if note != "" {
+		res.Notes = append(res.Notes, note)
+	}
 
 	cl, err := startCluster(ctx, opts, sb)
 	if err != nil {
@@ -132,6 +143,9 @@ func Run(ctx context.Context, deck *parser.Deck, opts Options) (res *report.Run,
 	// A reader reproducing the run needs both versions; not knowing them
 	// does not stop the run.
 	res.KubectlVersion, res.ServerVersion, _ = versions(ctx, kubectl, r.env)
+	if r.gate, err = newGate(ctx, deck, r.env); err != nil {
+		return nil, &SetupError{err}
+	}
 	mux, err := tmux.New(ctx, tmux.Options{
 		Shell: opts.Shell, Env: r.env, Dir: sb.home, StateDir: sb.state,
 		Cols: opts.Cols, Rows: opts.Rows, TypeDelay: opts.TypeDelay,
@@ -157,6 +171,10 @@ func Run(ctx context.Context, deck *parser.Deck, opts Options) (res *report.Run,
 		res.Chapters = notRun(deck, res.Chapters)
 	}
 	res.Notes = append(res.Notes, r.notes...)
+	res.Notes = append(res.Notes, r.gate.notes()...)
+	if opts.Strict {
+		strict(res)
+	}
 	if opts.KeepSandbox {
 		res.Notes = append(res.Notes, "sandbox kept in "+sb.root+" (HOME is its home/, the cluster's files its cluster/)")
 	}
@@ -282,6 +300,7 @@ type runner struct {
 	mux     *tmux.Mux
 	stop    bool // --fail-fast tripped
 	notes   []string
+	gate    *gate // what cannot run here (tools.go)
 }
 
 func (r *runner) chapter(ctx context.Context, ch parser.Chapter) report.ChapterResult {
@@ -307,9 +326,13 @@ func (r *runner) chapter(ctx context.Context, ch parser.Chapter) report.ChapterR
 			}
 		}
 	}
-	if labs == 0 {
-		cr.Status = report.Skipped
-	}
+	cr.Status = rollUp(cr.Status, labs, func(yield func(report.Status) bool) {
+		for _, l := range cr.Labs {
+			if !yield(l.Status) {
+				return
+			}
+		}
+	})
 	cr.Duration = time.Since(start)
 	r.opts.Sink.ChapterDone(cr)
 	return cr
@@ -323,7 +346,10 @@ func (r *runner) lab(ctx context.Context, sl parser.Slide, lab parser.Lab) repor
 		if ctx.Err() != nil {
 			break
 		}
-		sr := st.step(ctx, i, step)
+		sr, held := r.gate.hold(step)
+		if !held {
+			sr = st.step(ctx, i, step)
+		}
 		lr.Steps = append(lr.Steps, sr)
 		r.opts.Sink.StepDone(lr, sr)
 		if sr.Status == report.Interrupted {
@@ -337,9 +363,13 @@ func (r *runner) lab(ctx context.Context, sl parser.Slide, lab parser.Lab) repor
 			}
 		}
 	}
-	if len(lr.Steps) == 0 {
-		lr.Status = report.Skipped
-	}
+	lr.Status = rollUp(lr.Status, len(lr.Steps), func(yield func(report.Status) bool) {
+		for _, s := range lr.Steps {
+			if !yield(s.Status) {
+				return
+			}
+		}
+	})
 	lr.Duration = time.Since(start)
 	r.opts.Sink.LabDone(lr)
 	return lr

@@ -100,7 +100,7 @@ func Select(deck *parser.Deck, sel Selection) (*parser.Deck, int, error) {
 	if sel.Empty() {
 		return deck, 0, nil
 	}
-	out := &parser.Deck{File: deck.File, Title: deck.Title}
+	out := &parser.Deck{File: deck.File, Title: deck.Title, GitRepo: deck.GitRepo}
 	total, kept := 0, 0
 	from, to := strings.ToLower(sel.From), strings.ToLower(sel.To)
 	// --from and --to run across the whole deck, in order: from the first

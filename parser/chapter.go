@@ -61,19 +61,11 @@ type Options struct {
 //   - An excluded slide is still linted, but its labs and fences take no
 //     part in the chapter (they neither run nor serve as expected output).
 //
-// It never panics and runs in time linear in the input (titles aside, which
-// goldmark parses from a line or two).
+// It runs in time linear in the input (titles aside, which goldmark parses
+// from a line or two). It does not recover from its own panics, so tests and
+// the fuzzer see them; Load, which the CLI calls, turns one into a diagnostic.
 func ParseChapter(file string, src []byte, opts Options) (ch *Chapter, diags []Diagnostic) {
 	p := &chapterParser{file: file, opts: opts}
-	defer func() {
-		// Belt and braces: a bug must become a diagnostic, never a crash
-		// of the caller's whole run.
-		if r := recover(); r != nil {
-			ch = &Chapter{File: file, Slides: []Slide{}}
-			diags = append(p.diags, Diagnostic{Pos: Pos{File: file, Line: 1},
-				Severity: SeverityError, Message: fmt.Sprintf("internal parser error: %v", r)})
-		}
-	}()
 	p.lines = p.substitute(splitLines(src))
 	p.split()
 	p.scan()
@@ -638,8 +630,11 @@ func (p *chapterParser) commandStep(lab *Lab, open int, f fence, body []string) 
 		p.diag(open, f.indent+1, SeverityWarning, "empty ```bash block in a lab")
 		return
 	}
-	if pr := shellPrompt(text); pr != "" {
-		p.diag(open+1, leadingBlanks(p.lines[open+1].text)+1, SeverityWarning, "bash block starts with a shell prompt %q: it would be typed", pr)
+	lines, changed := stripTranscript(strings.Split(text, "\n"))
+	p.lintTranscript(open, changed)
+	text = strings.Join(lines, "\n")
+	if strings.TrimSpace(text) == "" {
+		return
 	}
 	lab.Steps = append(lab.Steps, Step{
 		Kind:         KindCommand,
@@ -649,23 +644,29 @@ func (p *chapterParser) commandStep(lab *Lab, open int, f fence, body []string) 
 	})
 }
 
-// shellPrompt returns the prompt a bash block starts with (`$ `, or
-// `user@host ~/$ ` copied from a terminal), or "".
-func shellPrompt(text string) string {
-	first, _, _ := strings.Cut(text, "\n")
-	if strings.HasPrefix(first, "$ ") {
-		return "$ "
+// lintTranscript reports the first prompt and the first output line of a
+// bash block that the run leaves out (see stripTranscript).
+func (p *chapterParser) lintTranscript(open int, changed []transcriptLine) {
+	var prompt, output *transcriptLine
+	for i := range changed {
+		c := &changed[i]
+		if c.prompt != "" && prompt == nil {
+			prompt = c
+		}
+		if c.prompt == "" && output == nil {
+			output = c
+		}
 	}
-	i := strings.Index(first, "$ ")
-	if i <= 0 {
-		return ""
+	if prompt != nil {
+		i := open + 1 + prompt.index
+		p.diag(i, leadingBlanks(p.lines[i].text)+1, SeverityWarning,
+			"bash block is a terminal transcript: this line starts with the shell prompt %q, which a person does not type; run strips it", prompt.prompt)
 	}
-	head := first[:i+2]
-	at := strings.IndexByte(head, '@')
-	if at <= 0 || strings.ContainsAny(head, "\"'=|;&()") || len(strings.Fields(head)) > 2 {
-		return ""
+	if output != nil {
+		i := open + 1 + output.index
+		p.diag(i, leadingBlanks(p.lines[i].text)+1, SeverityWarning,
+			"this line of the bash block is a command's output, not a command; run does not type it (show output in a plain fence after the lab)")
 	}
-	return head
 }
 
 // title sets the slide's title if line i (or i-1 and i, setext) is a heading.

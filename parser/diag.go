@@ -3,6 +3,7 @@ package parser
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // Format prints the diagnostic the way compilers do, so editors can jump to
@@ -19,18 +20,18 @@ func (d Diagnostic) Format() string {
 	if d.Source == "" {
 		return b.String()
 	}
+	src, col := window(d.Source, max(d.Pos.Col, 1))
 	b.WriteByte('\n')
-	b.WriteString(d.Source)
+	b.WriteString(src)
 	b.WriteByte('\n')
-	col := max(d.Pos.Col, 1)
-	for i := 0; i < col-1 && i < len(d.Source); i++ {
-		if d.Source[i] == '\t' {
+	for i := 0; i < col-1 && i < len(src); i++ {
+		if src[i] == '\t' {
 			b.WriteByte('\t')
 		} else {
 			b.WriteByte(' ')
 		}
 	}
-	for i := len(d.Source); i < col-1; i++ {
+	for i := len(src); i < col-1; i++ {
 		b.WriteByte(' ')
 	}
 	b.WriteByte('^')
@@ -48,4 +49,32 @@ func HasErrors(ds []Diagnostic) bool {
 		}
 	}
 	return false
+}
+
+// maxSource bounds the source shown under a diagnostic: a 40,000-character
+// line (a generated or hostile file) is cut to the part around the column.
+const maxSource = 160
+
+// window cuts a long line to maxSource bytes around col, marked with "…"
+// where cut, and returns the column within the cut line.
+func window(src string, col int) (string, int) {
+	if len(src) <= maxSource {
+		return src, col
+	}
+	start := max(0, min(col-1-maxSource/2, len(src)-maxSource))
+	for start > 0 && !utf8.RuneStart(src[start]) {
+		start--
+	}
+	end := min(len(src), start+maxSource)
+	for end < len(src) && !utf8.RuneStart(src[end]) {
+		end++
+	}
+	out, c := src[start:end], col-start
+	if start > 0 {
+		out, c = "…"+out, c+len("…")
+	}
+	if end < len(src) {
+		out += "…"
+	}
+	return out, c
 }

@@ -2,8 +2,10 @@ package parser
 
 import (
 	"bytes"
+	"fmt"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 )
 
 // Load reads a deck: a manifest (.yml/.yaml) and the chapters it lists, or
@@ -25,9 +27,12 @@ func Load(path string, read func(name string) ([]byte, error)) (*Deck, []Diagnos
 		return deck, append(diags, Diagnostic{Pos: Pos{File: path, Line: 1}, Severity: SeverityError,
 			Message: "cannot read deck: " + err.Error()})
 	}
+	if d := notText(path, src); d != nil {
+		return deck, append(diags, *d)
+	}
 	ext := strings.ToLower(filepath.Ext(path))
 	if ext != ".yml" && ext != ".yaml" {
-		ch, ds := ParseChapter(path, src, Options{})
+		ch, ds := parseChapter(path, src, Options{})
 		deck.Title = ch.Title
 		deck.Chapters = append(deck.Chapters, *ch)
 		return deck, append(diags, ds...)
@@ -35,6 +40,7 @@ func Load(path string, read func(name string) ([]byte, error)) (*Deck, []Diagnos
 	m, ds := ParseManifest(path, src)
 	diags = append(diags, ds...)
 	deck.Title = m.Title
+	deck.GitRepo = m.GitRepo
 	dir := filepath.Dir(path)
 	opts := Options{Exclude: m.Exclude, Tokens: m.Tokens}
 	if m.GitRepo != "" {
@@ -50,6 +56,10 @@ func Load(path string, read func(name string) ([]byte, error)) (*Deck, []Diagnos
 			diags = append(diags, d)
 			continue
 		}
+		if d := notText(name, csrc); d != nil {
+			diags = append(diags, *d)
+			continue
+		}
 		o := opts
 		o.Includes = nil
 		for _, inc := range includePaths(csrc) {
@@ -57,7 +67,7 @@ func Load(path string, read func(name string) ([]byte, error)) (*Deck, []Diagnos
 			if !ok {
 				b, err := read(filepath.Join(dir, "..", filepath.FromSlash(inc.path)))
 				if err != nil {
-					diags = append(diags, Diagnostic{Pos: Pos{File: name, Line: inc.line}, Severity: SeverityError,
+					diags = append(diags, Diagnostic{Pos: Pos{File: name, Line: inc.line, Col: inc.col}, Severity: SeverityError,
 						Message: "cannot read @@INCLUDE[" + inc.path + "]: " + err.Error(), Source: lineOf(csrc, inc.line)})
 					continue
 				}
@@ -69,7 +79,7 @@ func Load(path string, read func(name string) ([]byte, error)) (*Deck, []Diagnos
 			}
 			o.Includes[inc.path] = text
 		}
-		ch, ds := ParseChapter(name, csrc, o)
+		ch, ds := parseChapter(name, csrc, o)
 		deck.Chapters = append(deck.Chapters, *ch)
 		diags = append(diags, ds...)
 	}
@@ -77,8 +87,8 @@ func Load(path string, read func(name string) ([]byte, error)) (*Deck, []Diagnos
 }
 
 type includeRef struct {
-	path string
-	line int
+	path      string
+	line, col int
 }
 
 // includePaths lists the @@INCLUDE[path] references in src.
@@ -90,17 +100,19 @@ func includePaths(src []byte) []includeRef {
 	}
 	s := string(src)
 	for ln, l := range strings.Split(s, "\n") {
+		off := 0
 		for {
-			i := strings.Index(l, tok)
+			i := strings.Index(l[off:], tok)
 			if i < 0 {
 				break
 			}
+			i += off
 			j := strings.IndexByte(l[i+len(tok):], ']')
 			if j < 0 {
 				break
 			}
-			out = append(out, includeRef{path: l[i+len(tok) : i+len(tok)+j], line: ln + 1})
-			l = l[i+len(tok)+j+1:]
+			out = append(out, includeRef{path: l[i+len(tok) : i+len(tok)+j], line: ln + 1, col: i + 1})
+			off = i + len(tok) + j + 1
 		}
 	}
 	return out
@@ -113,4 +125,49 @@ func lineOf(src []byte, n int) string {
 		return ""
 	}
 	return strings.TrimSuffix(ls[n-1], "\r")
+}
+
+// parseChapter is ParseChapter for the CLI's sake: a bug in the parser
+// becomes an error diagnostic instead of a crash that loses the run.
+// (ParseChapter itself lets panics through, for tests and the fuzzer.)
+func parseChapter(file string, src []byte, opts Options) (ch *Chapter, diags []Diagnostic) {
+	defer func() {
+		if r := recover(); r != nil {
+			ch = &Chapter{File: file, Slides: []Slide{}}
+			diags = []Diagnostic{{Pos: Pos{File: file, Line: 1}, Severity: SeverityError,
+				Message: fmt.Sprintf("internal parser error (a labrun bug, please report it): %v", r)}}
+		}
+	}()
+	return ParseChapter(file, src, opts)
+}
+
+// notText says why src is not a text file a deck can be made of: a NUL
+// byte or bytes that are not UTF-8, at their place. Without it, random
+// bytes parse as a chapter with no labs and a run "passes".
+func notText(file string, src []byte) *Diagnostic {
+	bad, what := -1, ""
+	if i := bytes.IndexByte(src, 0); i >= 0 {
+		bad, what = i, "a NUL byte"
+	}
+	if !utf8.Valid(src) {
+		for i := 0; i < len(src) && (bad < 0 || i < bad); {
+			r, n := utf8.DecodeRune(src[i:])
+			if r == utf8.RuneError && n <= 1 {
+				bad, what = i, "bytes that are not UTF-8"
+				break
+			}
+			i += n
+		}
+	}
+	if bad < 0 {
+		return nil
+	}
+	line := 1 + bytes.Count(src[:bad], []byte("\n"))
+	col := bad - (bytes.LastIndexByte(src[:bad], '\n') + 1) + 1
+	text := lineOf(src, line)
+	if !utf8.ValidString(text) || strings.IndexByte(text, 0) >= 0 {
+		text = "" // no binary on the reader's terminal
+	}
+	return &Diagnostic{Pos: Pos{File: file, Line: line, Col: col}, Severity: SeverityError,
+		Message: "not a text file: " + what + " here; a deck is UTF-8 markdown or YAML", Source: text}
 }

@@ -106,8 +106,11 @@ type Chapter struct {
 
 // Deck is what a run replays: one chapter, or the chapters a manifest lists.
 type Deck struct {
-	File     string    `json:"file"`
-	Title    string    `json:"title,omitempty"`
+	File  string `json:"file"`
+	Title string `json:"title,omitempty"`
+	// GitRepo is the manifest's `gitrepo:` (github.com/owner/name), the
+	// repository the labs clone; "" for a lone chapter.
+	GitRepo  string    `json:"gitrepo,omitempty"`
 	Chapters []Chapter `json:"chapters"`
 }
 

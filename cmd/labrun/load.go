@@ -27,6 +27,9 @@ func loadDecks(paths []string) (*parser.Deck, []parser.Diagnostic, error) {
 		if len(paths) == 1 {
 			deck.Title = d.Title
 		}
+		if deck.GitRepo == "" {
+			deck.GitRepo = d.GitRepo // the repository the labs clone: the first deck's
+		}
 		deck.Chapters = append(deck.Chapters, d.Chapters...)
 	}
 	return deck, diags, nil

@@ -11,6 +11,7 @@ import (
 
 	"github.com/labrun/labrun/executor"
 	"github.com/labrun/labrun/internal/text"
+	"github.com/labrun/labrun/parser"
 	"github.com/labrun/labrun/report"
 )
 
@@ -33,6 +34,9 @@ type runFlags struct {
 	chapter     string
 	slide       string
 	from, to    string
+	strict      bool
+	repo        string
+	allowEmpty  bool
 }
 
 func newRunCmd(st streams) *cobra.Command {
@@ -78,6 +82,9 @@ usage error, unreadable input or no cluster, 130 when interrupted (Ctrl-C).`,
 	fl.StringVar(&f.slide, "slide", "", "run only these `SLIDES` of each chapter: N, N-M, N- or a list such as 3,5-7 (numbers as labrun list shows them)")
 	fl.StringVar(&f.from, "from", "", "start at the first slide whose title contains this text")
 	fl.StringVar(&f.to, "to", "", "stop after the first slide (from --from on) whose title contains this text")
+	fl.BoolVar(&f.strict, "strict", false, "fail the run when a step was skipped (a program not installed, ssh), not verified or left to the person")
+	fl.StringVar(&f.repo, "repo", "", "checkout a `git clone` of the deck's repository gets (default: the git checkout holding the deck, as it is on disk)")
+	fl.BoolVar(&f.allowEmpty, "allow-empty", false, "exit 0 even when there is nothing to replay")
 	fl.StringVar(&f.color, "color", "auto", "colours: auto (on a terminal, unless NO_COLOR is set), always, never")
 	_ = cmd.RegisterFlagCompletionFunc("cluster", completeCluster)
 	_ = cmd.RegisterFlagCompletionFunc("color", cobra.FixedCompletions([]string{"auto", "always", "never"}, cobra.ShellCompDirectiveNoFileComp))
@@ -140,10 +147,13 @@ func runRun(cmd *cobra.Command, st streams, f runFlags, args []string) error {
 	if err != nil {
 		return err
 	}
-	printDiagnostics(st.err, diags)
+	errs := printDiagnostics(st.err, diags)
 	github := st.env("GITHUB_ACTIONS") == "true"
 	if github {
 		githubDiagnostics(st.out, diags)
+	}
+	if errs > 0 {
+		return &exitError{exitUsage, fmt.Errorf("the input has %s (shown above); nothing was run", text.Plural(errs, "error"))}
 	}
 	deck, left, err := executor.Select(deck, sel)
 	if err != nil {
@@ -152,13 +162,16 @@ func runRun(cmd *cobra.Command, st streams, f runFlags, args []string) error {
 	if left > 0 {
 		fmt.Fprintf(st.err, "labrun: %s left out by %s; their steps, hidden setup included, do not run\n", text.Plural(left, "lab"), sel)
 	}
+	if n := countSteps(deck); n == 0 && !f.allowEmpty {
+		return &exitError{exitUsage, fmt.Errorf("nothing to replay: %s has no lab steps (--allow-empty to accept that)", deck.File)}
+	}
 	live, width := terminal(st.out)
 	sink := report.NewConsole(st.out, report.ConsoleOptions{Color: color, Quiet: f.quiet, Verbose: f.verbose, Live: live, Width: width, GitHub: github})
 	defer sink.Close()
 	res, err := executor.Run(cmd.Context(), deck, executor.Options{
 		Cluster: f.cluster, KeepCluster: f.keepCluster, Namespace: f.namespace, Kubectl: f.kubectl, Timeout: f.timeout, FailFast: f.failFast,
 		KeepSandbox: f.keepSandbox, TypeDelay: f.typeDelay, Seed: f.seed, Nodes: f.nodes,
-		Sink: sink, Log: st.err,
+		Sink: sink, Log: st.err, Strict: f.strict, Repo: f.repo,
 	})
 	if err != nil {
 		// The run never started (a *executor.SetupError): no kubectl, no
@@ -185,7 +198,38 @@ func runRun(cmd *cobra.Command, st streams, f runFlags, args []string) error {
 	case res.Status.Bad():
 		return &exitError{code: exitFailed}
 	}
+	if ran(res) == 0 && !f.allowEmpty {
+		return &exitError{exitUsage, fmt.Errorf("nothing to replay: no step ran (see the reasons above; --allow-empty to accept that)")}
+	}
 	return nil
+}
+
+// countSteps counts the steps a deck would replay.
+func countSteps(deck *parser.Deck) int {
+	n := 0
+	for _, ch := range deck.Chapters {
+		for _, sl := range ch.Slides {
+			for _, lab := range sl.Labs {
+				n += len(lab.Steps)
+			}
+		}
+	}
+	return n
+}
+
+// ran counts the steps that were tried: passed or failed, not skipped.
+func ran(res *report.Run) int {
+	n := 0
+	for _, ch := range res.Chapters {
+		for _, lab := range ch.Labs {
+			for _, s := range lab.Steps {
+				if s.Status == report.Passed || s.Status.Bad() {
+					n++
+				}
+			}
+		}
+	}
+	return n
 }
 
 // useColor decides on ANSI colours: never for NO_COLOR or a pipe, unless forced.
