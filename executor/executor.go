@@ -236,12 +236,18 @@ type runner struct {
 	mux     *tmux.Mux
 	stop    bool // --fail-fast tripped
 	notes   []string
+	// lost names the last event of the chapter that lost state (a shell
+	// replaced, a program that did not start), and unset the variables
+	// failed steps should have set: later failures name them as causes.
+	lost  string
+	unset map[string]string
 }
 
 func (r *runner) chapter(ctx context.Context, ch parser.Chapter) report.ChapterResult {
 	start := time.Now()
 	cr := report.ChapterResult{File: ch.File, Title: ch.Title, Status: report.Passed}
 	r.opts.Sink.ChapterStarted(cr)
+	r.lost, r.unset = "", map[string]string{}
 	labs := 0
 	for _, sl := range ch.Slides {
 		for _, lab := range sl.Labs {
@@ -270,13 +276,21 @@ func (r *runner) lab(ctx context.Context, sl parser.Slide, lab parser.Lab) repor
 	start := time.Now()
 	lr := report.LabResult{File: lab.Pos.File, Line: lab.Pos.Line, Slide: sl.Number, SlideTitle: sl.Title, Status: report.Passed}
 	st := &labState{r: r, lab: lab, last: lastCommand(lab.Steps)}
+	// A step that opened terminals is reported when they close, at the end
+	// of the lab: what they show counts for it.
+	held := map[int]bool{}
 	for i, step := range lab.Steps {
 		if ctx.Err() != nil {
 			break
 		}
+		n := len(st.terms)
 		sr := st.step(ctx, i, step)
 		lr.Steps = append(lr.Steps, sr)
-		r.opts.Sink.StepDone(lr, sr)
+		if len(st.terms) > n && sr.Status == report.Passed {
+			held[i] = true
+		} else {
+			r.opts.Sink.StepDone(lr, sr)
+		}
 		if sr.Status == report.Failed || sr.Status == report.Error {
 			lr.Status = report.Failed
 			if r.opts.FailFast {
@@ -284,6 +298,18 @@ func (r *runner) lab(ctx context.Context, sl parser.Slide, lab parser.Lab) repor
 				break
 			}
 		}
+	}
+	if len(st.terms) > 0 {
+		st.closeTerminals(ctx, lr.Steps)
+	}
+	for i := range lr.Steps {
+		if !held[i] {
+			continue
+		}
+		if s := lr.Steps[i].Status; s == report.Failed || s == report.Error {
+			lr.Status = report.Failed
+		}
+		r.opts.Sink.StepDone(lr, lr.Steps[i])
 	}
 	if len(lr.Steps) == 0 {
 		lr.Status = report.Skipped
