@@ -41,6 +41,7 @@ type program struct {
 // lookQuiet is how long its screen must stay still for a last look (watch
 // refreshes every 2 s).
 const (
+	glance     = 3 * time.Second // the longest look at a terminal just opened
 	closeGrace = 15 * time.Second
 	lookQuiet  = 1500 * time.Millisecond
 )
@@ -93,7 +94,7 @@ func (st *labState) inTerminals(ctx context.Context, i int, p *tmux.Pane, lines 
 		}
 		// Look at it once it has drawn, as a person does before going on;
 		// what it shows is judged when the lab ends.
-		wctx, cancel := context.WithTimeout(ctx, st.r.opts.Timeout/2)
+		wctx, cancel := context.WithTimeout(ctx, min(st.r.opts.Timeout/4, glance))
 		if tp.WaitOutput(wctx) == nil {
 			tp.Settle(wctx, settleQuiet)
 		}

@@ -535,8 +535,8 @@ func (st *labState) unknown(_ context.Context, _ int, step parser.Step, res *rep
 }
 
 // fillPlaceholders completes a command as a person would, from the most
-// recent text that fits each placeholder: on the active pane, else in the
-// terminals the lab opened. A NodePort (3xxxx) comes from a service's
+// recent text that fits each placeholder: in the terminals the lab opened,
+// else on the active pane. A NodePort (3xxxx) comes from a service's
 // ports; an address the slide means as a node's (A.B.C.D in a URL with a
 // NodePort, a nip.io name, NODE-IP) is node1's, as is any address
 // placeholder nothing on the screens fits.
@@ -598,7 +598,8 @@ func meansNode(text, ph string) bool {
 }
 
 // lookFor returns the most recent text fitting re (its first group if it
-// has one) on the active pane, else on the lab's terminals, newest first.
+// has one) on the lab's running terminals, newest first, else on the
+// active pane.
 // What runs in a terminal (a watch) may not show it yet: a person looks
 // until it does, as long as the step may take.
 func (st *labState) lookFor(ctx context.Context, re *regexp.Regexp) (string, bool) {
@@ -627,10 +628,15 @@ func (st *labState) lookFor(ctx context.Context, re *regexp.Regexp) (string, boo
 }
 
 func (st *labState) lookNow(re *regexp.Regexp) (string, bool) {
-	screens := []string{st.r.mux.Active().Screen()}
+	// A terminal still running shows the present (a watch); the active
+	// pane's text may be older.
+	var screens []string
 	for k := len(st.terms) - 1; k >= 0; k-- {
-		screens = append(screens, st.terms[k].pane.Screen())
+		if st.terms[k].pane.Busy() {
+			screens = append(screens, st.terms[k].pane.Screen())
+		}
 	}
+	screens = append(screens, st.r.mux.Active().Screen())
 	for _, sc := range screens {
 		all := re.FindAllStringSubmatch(sc, -1)
 		if len(all) == 0 {

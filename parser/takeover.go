@@ -21,9 +21,11 @@ func (k Kind) TakesOver() bool {
 }
 
 // neverReturns matches a command that runs until interrupted: watch, tail -f,
-// kubectl logs -f, get -w, port-forward, proxy and attach, stern.
+// kubectl logs -f, get -w, port-forward, proxy and attach, stern, and an
+// endless loop (while true / while sleep N; do …; done).
 var neverReturns = regexp.MustCompile(`^\s*(` +
 	`watch\s|` +
+	`while\s+(true|:|sleep\s+[0-9.]+)\s*;\s*do\s[^\n]*\bdone\s*$|` +
 	`stern\s|` +
 	`tail\s(.*\s)?-[fF]\b|` +
 	`kubectl\s(.*\s)?logs\s(.*\s)?(-f|--follow)(\s|$)|` +

@@ -318,11 +318,11 @@ func (m *Mux) split(ctx context.Context, o splitOpts) (*Pane, error) {
 // Terminal opens a terminal of its own on the same machine, as a person
 // does to leave a command running while they go on in the first one
 // ("in another terminal, run …"). Its shell starts in from's cwd with
-// from's exported variables, at the window's full size. It is not part of
+// from's variables (exported or not), at the window's full size. It is not part of
 // the layout: it never becomes active, pane targets do not see it, and the
 // panes keep their sizes. Kill closes it; Close ends it with the rest.
 func (m *Mux) Terminal(ctx context.Context, from *Pane) (*Pane, error) {
-	dir, envFile := from.State()
+	dir, _ := from.State()
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
@@ -332,12 +332,9 @@ func (m *Mux) Terminal(ctx context.Context, from *Pane) (*Pane, error) {
 	p := &Pane{m: m, id: m.nextID, cols: m.opts.Cols, rows: m.opts.Rows, terminal: m.terminals + 1}
 	m.nextID++
 	m.mu.Unlock()
-	restore := ""
-	if envFile != "" {
-		restore = filepath.Join(m.opts.StateDir, fmt.Sprintf("pane-%d.restore.env", p.id))
-		if err := copyFile(envFile, restore); err != nil {
-			restore = ""
-		}
+	restore := filepath.Join(m.opts.StateDir, fmt.Sprintf("pane-%d.restore.env", p.id))
+	if err := from.shell().writeRestore(restore); err != nil {
+		restore = ""
 	}
 	sh, err := m.startShell(ctx, p, p.cols, p.rows, dir, restore)
 	if err != nil {
@@ -347,14 +344,6 @@ func (m *Mux) Terminal(ctx context.Context, from *Pane) (*Pane, error) {
 	p.sh = sh
 	p.mu.Unlock()
 	return p, nil
-}
-
-func copyFile(src, dst string) error {
-	b, err := os.ReadFile(src)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(dst, b, 0o600)
 }
 
 // Select makes pane index active (select-pane -t N).

@@ -621,15 +621,13 @@ func (p *Pane) replace(ctx context.Context, restore bool) error {
 	}()
 	dir, restoreEnv := m.opts.Dir, ""
 	if restore {
-		d, envFile := old.state()
+		d, _ := old.state()
 		if fi, err := os.Stat(d); err == nil && fi.IsDir() {
 			dir = d
 		}
-		if envFile != "" {
-			restoreEnv = filepath.Join(m.opts.StateDir, fmt.Sprintf("pane-%d.restore.env", p.id))
-			if err := os.Rename(envFile, restoreEnv); err != nil {
-				restoreEnv = ""
-			}
+		restoreEnv = filepath.Join(m.opts.StateDir, fmt.Sprintf("pane-%d.restore.env", p.id))
+		if err := old.writeRestore(restoreEnv); err != nil {
+			restoreEnv = ""
 		}
 	}
 	if old.alive() {
