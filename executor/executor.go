@@ -301,12 +301,18 @@ type runner struct {
 	stop    bool // --fail-fast tripped
 	notes   []string
 	gate    *gate // what cannot run here (tools.go)
+	// lost names the last event of the chapter that lost state (a shell
+	// replaced, a program that did not start), and unset the variables
+	// failed steps should have set: later failures name them as causes.
+	lost  string
+	unset map[string]string
 }
 
 func (r *runner) chapter(ctx context.Context, ch parser.Chapter) report.ChapterResult {
 	start := time.Now()
 	cr := report.ChapterResult{File: ch.File, Title: ch.Title, Status: report.Passed}
 	r.opts.Sink.ChapterStarted(cr)
+	r.lost, r.unset = "", map[string]string{}
 	labs := 0
 	for _, sl := range ch.Slides {
 		for _, lab := range sl.Labs {
@@ -342,16 +348,24 @@ func (r *runner) lab(ctx context.Context, sl parser.Slide, lab parser.Lab) repor
 	start := time.Now()
 	lr := report.LabResult{File: lab.Pos.File, Line: lab.Pos.Line, Slide: sl.Number, SlideTitle: sl.Title, Status: report.Passed}
 	st := &labState{r: r, lab: lab, last: lastCommand(lab.Steps)}
+	// A step that opened terminals is reported when they close, at the end
+	// of the lab: what they show counts for it.
+	held := map[int]bool{}
 	for i, step := range lab.Steps {
 		if ctx.Err() != nil {
 			break
 		}
-		sr, held := r.gate.hold(step)
-		if !held {
+		n := len(st.terms)
+		sr, gated := r.gate.hold(step)
+		if !gated {
 			sr = st.step(ctx, i, step)
 		}
 		lr.Steps = append(lr.Steps, sr)
-		r.opts.Sink.StepDone(lr, sr)
+		if len(st.terms) > n && sr.Status == report.Passed {
+			held[i] = true
+		} else {
+			r.opts.Sink.StepDone(lr, sr)
+		}
 		if sr.Status == report.Interrupted {
 			lr.Status = report.Interrupted
 		}
@@ -362,6 +376,18 @@ func (r *runner) lab(ctx context.Context, sl parser.Slide, lab parser.Lab) repor
 				break
 			}
 		}
+	}
+	if len(st.terms) > 0 {
+		st.closeTerminals(ctx, lr.Steps)
+	}
+	for i := range lr.Steps {
+		if !held[i] {
+			continue
+		}
+		if s := lr.Steps[i].Status; s == report.Failed || s == report.Error {
+			lr.Status = report.Failed
+		}
+		r.opts.Sink.StepDone(lr, lr.Steps[i])
 	}
 	lr.Status = rollUp(lr.Status, len(lr.Steps), func(yield func(report.Status) bool) {
 		for _, s := range lr.Steps {

@@ -23,13 +23,26 @@ import (
 	"github.com/labrun/labrun/tmux"
 )
 
-// labState is what a lab's steps share: the clipboard, and which command
-// the expected output belongs to.
+// labState is what a lab's steps share: the clipboard, which command the
+// expected output belongs to, the terminals opened for commands that do not
+// return, and what went wrong that later steps depend on.
 type labState struct {
 	r         *runner
 	lab       parser.Lab
-	last      int // index of the lab's last command
+	cur       parser.Step // the step being replayed
+	last      int         // index of the lab's last command
 	clipboard string
+	// terms are the terminals of their own opened in this lab, closed (and
+	// judged) when it ends.
+	terms []*terminal
+	// waitOn are the terminals a wait right after their block looks at.
+	waitOn []*terminal
+	// program is the interactive program the keys that follow are meant
+	// for; nil when keys go to the shell.
+	program *program
+	// lostHere says the lab lost state (a shell, a program) that its later
+	// steps may need: their failures name it as their cause.
+	lostHere bool
 }
 
 // handler runs one kind of step and fills in its result.
@@ -66,6 +79,7 @@ func (st *labState) step(ctx context.Context, i int, step parser.Step) report.St
 		ss.StepStarted(res)
 	}
 	start := time.Now()
+	st.cur = step
 	h, ok := handlers[step.Kind]
 	if !ok {
 		res.Status, res.Reason = report.Error, fmt.Sprintf("no handler for step kind %q", step.Kind)
@@ -81,6 +95,7 @@ func (st *labState) step(ctx context.Context, i int, step parser.Step) report.St
 			res.Status, res.Reason = report.Interrupted, "interrupted ("+context.Cause(ctx).Error()+")"
 		}
 	}
+	st.noteLoss(step, &res)
 	res.Duration = time.Since(start)
 	return res
 }
@@ -119,7 +134,11 @@ func (st *labState) recoverPane(ctx context.Context, p *tmux.Pane) {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if err := p.Interrupt(rctx); err != nil {
-		st.r.notes = append(st.r.notes, fmt.Sprintf("pane %d: %v", p.Index(), err))
+		st.r.notes = append(st.r.notes, fmt.Sprintf("%s: %v", p.Name(), err))
+		var re *tmux.ShellReplacedError
+		if errors.As(err, &re) {
+			st.lose(fmt.Sprintf("after %s was replaced at %s:%d", p.Name(), st.cur.Pos.File, st.cur.Pos.Line))
+		}
 	}
 }
 
@@ -144,25 +163,8 @@ func (st *labState) ready(ctx context.Context) (*tmux.Pane, error) {
 	return p, nil
 }
 
-// followedByDirective says whether the step after i takes over from the
-// prompt wait: a wait for text, or keys typed into the running program.
-func (st *labState) nextTakesOver(i int) (wait bool, keys bool) {
-	if i+1 >= len(st.lab.Steps) {
-		return false, false
-	}
-	switch st.lab.Steps[i+1].Kind {
-	case parser.KindWait, parser.KindLongwait:
-		return true, false
-	case parser.KindKey, parser.KindKeys:
-		return false, true
-	}
-	return false, false
-}
-
 func (st *labState) command(ctx context.Context, i int, step parser.Step, res *report.StepResult) {
-	ctx, cancel := context.WithTimeout(ctx, st.timeout(step))
-	defer cancel()
-	text, subs, err := st.fillPlaceholders(step)
+	text, subs, err := st.fillPlaceholders(ctx, step)
 	res.Substituted = subs
 	if err != nil {
 		st.fail(res, "%v", err)
@@ -175,12 +177,32 @@ func (st *labState) command(ctx context.Context, i int, step parser.Step, res *r
 		return
 	}
 	res.Pane = p.Index()
-	wait, keys := st.nextTakesOver(i)
+	st.program = nil
+	var next parser.Kind
+	if i+1 < len(st.lab.Steps) {
+		next = st.lab.Steps[i+1].Kind
+	}
+	wait := next == parser.KindWait || next == parser.KindLongwait
+	keys := next == parser.KindKey || next == parser.KindKeys
+	lines := parser.Step{Text: text}.CommandLines()
+	if endless := countEndless(lines); endless > 1 || (endless == 1 && !next.TakesOver()) {
+		// A person opens a terminal for each command that does not return
+		// and goes on in the first one.
+		st.inTerminals(ctx, i, p, lines, wait, res)
+		return
+	}
+	if !keys && parser.OpensEditor(lines[len(lines)-1]) {
+		st.manual(ctx, p, lines, res)
+		return
+	}
 	if wait {
 		// The command never returns by itself (watch, logs -f): the wait
 		// directive that follows watches the screen instead of the prompt.
 		if err := p.Start(ctx, text); err != nil {
 			st.failErr(ctx, p, res, err)
+		}
+		if last := lines[len(lines)-1]; parser.Interactive(last) {
+			st.program = &program{pos: step.Pos, line: strings.TrimSpace(last)}
 		}
 		return
 	}
@@ -189,6 +211,10 @@ func (st *labState) command(ctx context.Context, i int, step parser.Step, res *r
 		// pod) or to the prompt once it is back: type them when it settles.
 		if err := p.Start(ctx, text); err != nil {
 			st.failErr(ctx, p, res, err)
+			return
+		}
+		if last := lines[len(lines)-1]; parser.Interactive(last) {
+			st.startProgram(ctx, p, step.Pos, last, res)
 			return
 		}
 		out, err := settle(ctx, p)
@@ -214,16 +240,22 @@ func (st *labState) command(ctx context.Context, i int, step parser.Step, res *r
 func (st *labState) verdict(i int, out tmux.Result, res *report.StepResult) {
 	exp := st.lab.Expected
 	checkOutput := exp != nil && i == st.last
-	expectErr := checkOutput && match.ExpectsError(exp.Text)
-	lastStatus := 0
-	if n := len(out.Statuses); n > 0 {
-		lastStatus = out.Statuses[n-1]
+	step := st.lab.Steps[i]
+	announced := match.AnnouncesError(step.Text)
+	failed := false
+	for _, s := range out.Statuses {
+		failed = failed || s != 0
 	}
-	if expectErr {
-		if lastStatus == 0 {
-			st.fail(res, "the slides show an error (%s:%d) but the command succeeded", exp.Pos.File, exp.Pos.Line)
+	switch {
+	case announced != "":
+		if !failed {
+			st.fail(res, "the slide says this fails (%q) but the command succeeded", announced)
 		}
-	} else {
+	case checkOutput && match.ExpectsError(exp.Text):
+		if !failed {
+			st.fail(res, "the slide says this fails: it shows an error as the output (%s:%d), but the command succeeded", exp.Pos.File, exp.Pos.Line)
+		}
+	default:
 		for k, s := range out.Statuses {
 			if s != 0 {
 				what := "the command"
@@ -265,11 +297,30 @@ func (st *labState) failErr(ctx context.Context, p *tmux.Pane, res *report.StepR
 }
 
 func (st *labState) wait(ctx context.Context, _ int, step parser.Step, res *report.StepResult) {
-	ctx, cancel := context.WithTimeout(ctx, st.timeout(step))
-	defer cancel()
 	p := st.r.mux.Active()
 	res.Pane = p.Index()
-	if err := p.WaitText(ctx, step.Text); err != nil {
+	if terms := st.waitOn; len(terms) > 0 {
+		st.waitOn = nil
+		st.waitTerminals(ctx, terms, step, res)
+		return
+	}
+	shown, err := p.WaitTextOrPrompt(ctx, step.Text)
+	if err == nil && !shown && st.program != nil && !st.program.fed {
+		st.programGone(p, res)
+		return
+	}
+	if err == nil && !shown {
+		// Back at the prompt before the text showed: a failure ends the
+		// wait now; a success may still print it (a job in the background).
+		out, _ := p.WaitPrompt(ctx)
+		if n := len(out.Statuses); n > 0 && out.Statuses[n-1] != 0 {
+			res.ExitStatuses, res.Actual = out.Statuses, out.Output
+			st.fail(res, "the command exited with status %d before %q showed", out.Statuses[n-1], step.Text)
+			return
+		}
+		err = p.WaitText(ctx, step.Text)
+	}
+	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			st.fail(res, "%q did not show on pane %d within %s", step.Text, p.Index(), st.timeout(step))
 			st.recoverPane(ctx, p)
@@ -282,7 +333,18 @@ func (st *labState) wait(ctx context.Context, _ int, step parser.Step, res *repo
 func (st *labState) key(ctx context.Context, _ int, step parser.Step, res *report.StepResult) {
 	p := st.r.mux.Active()
 	res.Pane = p.Index()
-	if err := p.Key(ctx, strings.TrimSpace(step.Text)); err != nil {
+	name := strings.TrimSpace(step.Text)
+	if st.programEnded(p, res) {
+		return
+	}
+	if endsSomething(name) && p.AtPrompt() {
+		st.idleKey(ctx, p, name, res)
+		return
+	}
+	if st.program != nil {
+		st.program.fed = true
+	}
+	if err := p.Key(ctx, name); err != nil {
 		st.fail(res, "%v", err)
 	}
 }
@@ -290,6 +352,12 @@ func (st *labState) key(ctx context.Context, _ int, step parser.Step, res *repor
 func (st *labState) keys(ctx context.Context, _ int, step parser.Step, res *report.StepResult) {
 	p := st.r.mux.Active()
 	res.Pane = p.Index()
+	if st.programEnded(p, res) {
+		return
+	}
+	if st.program != nil {
+		st.program.fed = true
+	}
 	text := step.Text
 	// A lone tmux key name (`^C`, `Escape`) is sent as that key.
 	if _, err := tmux.KeyBytes(strings.TrimSpace(text)); err == nil && isKeyName(strings.TrimSpace(text)) {
@@ -317,8 +385,6 @@ func (st *labState) copy(ctx context.Context, _ int, step parser.Step, res *repo
 	}
 	// Like a person, look until the text shows: a program redrawing its
 	// screen (watch after a resize) may not have drawn it yet.
-	ctx, cancel := context.WithTimeout(ctx, st.timeout(step))
-	defer cancel()
 	var found string
 	err = p.WaitScreen(ctx, func(screen, _ string) bool {
 		all := re.FindAllString(screen, -1)
@@ -356,9 +422,7 @@ func (st *labState) copypaste(ctx context.Context, i int, step parser.Step, res 
 	st.paste(ctx, i, step, res)
 }
 
-func (st *labState) check(ctx context.Context, _ int, step parser.Step, res *report.StepResult) {
-	ctx, cancel := context.WithTimeout(ctx, st.timeout(step))
-	defer cancel()
+func (st *labState) check(ctx context.Context, _ int, _ parser.Step, res *report.StepResult) {
 	p := st.r.mux.Active()
 	res.Pane = p.Index()
 	out, err := p.WaitPrompt(ctx)
@@ -376,8 +440,6 @@ func (st *labState) check(ctx context.Context, _ int, step parser.Step, res *rep
 // hide runs a command the audience does not see, with the cwd and exported
 // variables of the active shell, in its own process group.
 func (st *labState) hide(ctx context.Context, _ int, step parser.Step, res *report.StepResult) {
-	ctx, cancel := context.WithTimeout(ctx, st.timeout(step))
-	defer cancel()
 	p := st.r.mux.Active()
 	res.Pane = p.Index()
 	dir, envFile := p.State()
@@ -426,11 +488,15 @@ func (st *labState) tmux(ctx context.Context, _ int, step parser.Step, res *repo
 // open fetches the URL a slide would open in a browser, with node names
 // mapped to the cluster's nodes, and records the status.
 func (st *labState) open(ctx context.Context, _ int, step parser.Step, res *report.StepResult) {
-	ctx, cancel := context.WithTimeout(ctx, st.timeout(step))
-	defer cancel()
-	raw := strings.TrimSpace(step.Text)
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
+	raw, subs, err := st.fillPlaceholders(ctx, parser.Step{Text: strings.TrimSpace(step.Text)})
+	res.Substituted = subs
+	if err != nil {
+		st.fail(res, "open: %v", err)
+		return
+	}
+	res.Command = raw
+	u, perr := url.Parse(raw)
+	if perr != nil || u.Host == "" {
 		st.fail(res, "open: not a URL: %q", raw)
 		return
 	}
@@ -474,24 +540,120 @@ func (st *labState) unknown(_ context.Context, _ int, step parser.Step, res *rep
 }
 
 // fillPlaceholders completes a command as a person would, from the most
-// recent text on the active pane that fits each placeholder.
-func (st *labState) fillPlaceholders(step parser.Step) (string, []string, error) {
+// recent text that fits each placeholder: in the terminals the lab opened,
+// else on the active pane. A NodePort (3xxxx) comes from a service's
+// ports; an address the slide means as a node's (A.B.C.D in a URL with a
+// NodePort, a nip.io name, NODE-IP) is node1's, as is any address
+// placeholder nothing on the screens fits.
+func (st *labState) fillPlaceholders(ctx context.Context, step parser.Step) (string, []string, error) {
 	text := step.Text
 	var subs []string
-	for _, ph := range step.Placeholders {
+	phs := append([]parser.Placeholder(nil), step.Placeholders...)
+	for _, np := range nodePortPlaceholder.FindAllString(text, -1) {
+		phs = append(phs, parser.Placeholder{Text: np, Pattern: nodePortPattern})
+	}
+	for _, ph := range phs {
+		if ph.Pattern == ipv4Pattern && meansNode(text, ph.Text) {
+			if addr := st.r.cluster.NodeAddress("node1"); addr != "" {
+				text = strings.ReplaceAll(text, ph.Text, addr)
+				subs = append(subs, ph.Text+" → "+addr+" (node1)")
+				continue
+			}
+		}
 		re, err := regexp.Compile(ph.Pattern)
 		if err != nil {
 			return "", subs, fmt.Errorf("placeholder %s: bad pattern: %w", ph.Text, err)
 		}
-		all := re.FindAllString(st.r.mux.Active().Screen(), -1)
-		if len(all) == 0 {
+		v, ok := st.lookFor(ctx, re)
+		if !ok && ph.Pattern == ipv4Pattern {
+			if addr := st.r.cluster.NodeAddress("node1"); addr != "" {
+				text = strings.ReplaceAll(text, ph.Text, addr)
+				subs = append(subs, ph.Text+" → "+addr+" (node1: no address on the screen)")
+				continue
+			}
+		}
+		if !ok {
 			return "", subs, fmt.Errorf("placeholder %s: nothing on pane %d fits it", ph.Text, st.r.mux.Active().Index())
 		}
-		v := all[len(all)-1]
 		text = strings.ReplaceAll(text, ph.Text, v)
 		subs = append(subs, ph.Text+" → "+v)
 	}
 	return text, subs, nil
+}
+
+// The parser's address pattern, and NodePort placeholders (3xxxx) with the
+// text that fits them: the node port of a service's "80:31234/TCP".
+const (
+	ipv4Pattern     = `(?:[0-9]{1,3}\.){3}[0-9]{1,3}`
+	nodePortPattern = `[0-9]+:(3[0-9]{4})/(?:TCP|UDP|SCTP)`
+)
+
+var nodePortPlaceholder = regexp.MustCompile(`\b3[xX]{4}\b`)
+
+// meansNode says whether an address placeholder stands for a node's
+// address: next to a NodePort, in a nip.io name, or named so.
+func meansNode(text, ph string) bool {
+	if strings.Contains(ph, "NODE") {
+		return true
+	}
+	i := strings.Index(text, ph)
+	rest := text[i+len(ph):]
+	return strings.HasPrefix(rest, ".nip.io") || nodePortPlaceholder.MatchString(rest) ||
+		regexp.MustCompile(`^:3[0-9]{4}\b`).MatchString(rest)
+}
+
+// lookFor returns the most recent text fitting re (its first group if it
+// has one) on the lab's running terminals, newest first, else on the
+// active pane.
+// What runs in a terminal (a watch) may not show it yet: a person looks
+// until it does, as long as the step may take.
+func (st *labState) lookFor(ctx context.Context, re *regexp.Regexp) (string, bool) {
+	if v, ok := st.lookNow(re); ok || len(st.terms) == 0 {
+		return v, ok
+	}
+	for ctx.Err() == nil {
+		running := false
+		for _, t := range st.terms {
+			if !t.pane.Busy() {
+				continue
+			}
+			running = true
+			wctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+			err := t.pane.WaitScreen(wctx, func(screen, _ string) bool { return re.MatchString(screen) })
+			cancel()
+			if err == nil {
+				return st.lookNow(re)
+			}
+		}
+		if !running {
+			break
+		}
+	}
+	return "", false
+}
+
+func (st *labState) lookNow(re *regexp.Regexp) (string, bool) {
+	// A terminal still running shows the present (a watch); the active
+	// pane's text may be older.
+	var screens []string
+	for k := len(st.terms) - 1; k >= 0; k-- {
+		if st.terms[k].pane.Busy() {
+			screens = append(screens, st.terms[k].pane.Screen())
+		}
+	}
+	screens = append(screens, st.r.mux.Active().Screen())
+	for _, sc := range screens {
+		all := re.FindAllStringSubmatch(sc, -1)
+		if len(all) == 0 {
+			continue
+		}
+		m := all[len(all)-1]
+		if len(m) > 1 {
+			return m[1], true
+		}
+		return m[0], true
+	}
+	return "", false
 }
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }

@@ -2,7 +2,6 @@ package parser
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -740,17 +739,8 @@ func (p *chapterParser) placeholderPos(s Step, ph string) Pos {
 	return s.Pos
 }
 
-// neverReturns matches a command line that runs until interrupted: watch,
-// tail -f, kubectl logs -f, kubectl get -w, port-forward and proxy.
-var neverReturns = regexp.MustCompile(`^\s*(` +
-	`watch\s|` +
-	`tail\s(.*\s)?-[fF]\b|` +
-	`kubectl\s(.*\s)?logs\s(.*\s)?(-f|--follow)(\s|$)|` +
-	`kubectl\s(.*\s)?(-w|--watch)(\s|$)|` +
-	`kubectl\s(.*\s)?(port-forward|proxy)(\s|$))`)
-
 // lintNeverReturns warns about a command that does not return by itself
-// with no wait or key after it: a replay can only time out there.
+// with no wait or key after it: a replay can only guess when to look at it.
 func (p *chapterParser) lintNeverReturns(lab *Lab) {
 	for i, s := range lab.Steps {
 		if s.Kind != KindCommand {
@@ -758,18 +748,14 @@ func (p *chapterParser) lintNeverReturns(lab *Lab) {
 		}
 		lines := strings.Split(strings.TrimRight(s.Text, "\n"), "\n")
 		last := lines[len(lines)-1]
-		first, _, _ := strings.Cut(last, "|") // `kubectl … | grep -w x`: -w is grep's
-		if !neverReturns.MatchString(first) || strings.HasSuffix(strings.TrimSpace(last), "&") {
+		if !NeverReturns(last) {
 			continue
 		}
-		if i+1 < len(lab.Steps) {
-			switch lab.Steps[i+1].Kind {
-			case KindWait, KindLongwait, KindKey, KindKeys:
-				continue
-			}
+		if i+1 < len(lab.Steps) && lab.Steps[i+1].Kind.TakesOver() {
+			continue
 		}
 		p.diags = append(p.diags, Diagnostic{Pos: s.Pos, Severity: SeverityWarning,
-			Message: fmt.Sprintf("%q does not return by itself and no wait or key directive follows it: a replay times out here (add ```wait TEXT``` and ```key ^C```)", strings.TrimSpace(last)),
+			Message: fmt.Sprintf("%q does not return by itself and no wait or key directive follows it: a replay runs it in a terminal of its own and stops it at the end of the lab (add ```wait TEXT``` and ```key ^C``` to check what it shows)", strings.TrimSpace(last)),
 			Source:  p.sourceAt(s.Pos.Line)})
 	}
 }

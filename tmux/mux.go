@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -44,6 +45,7 @@ type Mux struct {
 	active    *Pane
 	last      *Pane
 	nextID    int
+	terminals int // terminals of their own opened so far
 	closed    bool
 	shells    map[*shell]struct{}
 }
@@ -310,6 +312,37 @@ func (m *Mux) split(ctx context.Context, o splitOpts) (*Pane, error) {
 		m.last, m.active = act, p
 	}
 	m.applySizesLocked()
+	return p, nil
+}
+
+// Terminal opens a terminal of its own on the same machine, as a person
+// does to leave a command running while they go on in the first one
+// ("in another terminal, run …"). Its shell starts in from's cwd with
+// from's variables (exported or not), at the window's full size. It is not part of
+// the layout: it never becomes active, pane targets do not see it, and the
+// panes keep their sizes. Kill closes it; Close ends it with the rest.
+func (m *Mux) Terminal(ctx context.Context, from *Pane) (*Pane, error) {
+	dir, _ := from.State()
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return nil, errors.New("tmux: the mux is closed")
+	}
+	m.terminals++
+	p := &Pane{m: m, id: m.nextID, cols: m.opts.Cols, rows: m.opts.Rows, terminal: m.terminals + 1}
+	m.nextID++
+	m.mu.Unlock()
+	restore := filepath.Join(m.opts.StateDir, fmt.Sprintf("pane-%d.restore.env", p.id))
+	if err := from.shell().writeRestore(restore); err != nil {
+		restore = ""
+	}
+	sh, err := m.startShell(ctx, p, p.cols, p.rows, dir, restore)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", p.Name(), err)
+	}
+	p.mu.Lock()
+	p.sh = sh
+	p.mu.Unlock()
 	return p, nil
 }
 

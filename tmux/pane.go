@@ -23,6 +23,9 @@ type Pane struct {
 	cols, rows int
 	removed    bool
 	lastIndex  int // the index it had when it was closed
+	// terminal numbers a terminal of its own (Mux.Terminal), outside the
+	// window's layout; 0 for a pane of the window.
+	terminal int
 
 	mu      sync.Mutex
 	sh      *shell
@@ -42,6 +45,15 @@ func (p *Pane) Index() int {
 	p.m.mu.Lock()
 	defer p.m.mu.Unlock()
 	return p.m.indexLocked(p)
+}
+
+// Name is how messages call the pane: "pane 2", or "terminal 2" for a
+// terminal of its own.
+func (p *Pane) Name() string {
+	if p.terminal > 0 {
+		return fmt.Sprintf("terminal %d", p.terminal)
+	}
+	return fmt.Sprintf("pane %d", p.indexOrLast())
 }
 
 // indexOrLast is Index, or the index the pane had when it closed.
@@ -85,6 +97,19 @@ func (p *Pane) Busy() bool {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	return sh.busyLocked()
+}
+
+// AtPrompt says whether the shell sits idle at its primary prompt with
+// nothing typed on the line: a key such as ^D or ^C has nothing to end there
+// (^D would close the terminal).
+func (p *Pane) AtPrompt() bool {
+	sh := p.shell()
+	if !p.Alive() {
+		return false
+	}
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return !sh.busyLocked() && !sh.lineDirty
 }
 
 // LastStatus is $? as of the last primary prompt (for `check`).
@@ -141,7 +166,7 @@ func (p *Pane) fail(ctx context.Context, sh *shell, what string, err error) erro
 		se.Pane = p.indexOrLast()
 		return se
 	}
-	return fmt.Errorf("pane %d: %s: %w", p.Index(), what, err)
+	return fmt.Errorf("%s: %s: %w", p.Name(), what, err)
 }
 
 // blockLines splits a block into the lines to type. Tabs are typed as
@@ -306,7 +331,7 @@ func (p *Pane) WaitText(ctx context.Context, text string) error {
 		return strings.Contains(screen, text) || strings.Contains(joined, text)
 	})
 	if err != nil && ctx.Err() != nil {
-		return fmt.Errorf("pane %d: waiting for %q: %w", p.Index(), text, ctx.Err())
+		return fmt.Errorf("%s: waiting for %q: %w", p.Name(), text, ctx.Err())
 	}
 	return err
 }
@@ -337,13 +362,43 @@ func (p *Pane) WaitScreen(ctx context.Context, ok func(screen, joined string) bo
 			select {
 			case <-sh.exited:
 			case <-ctx.Done():
-				return fmt.Errorf("pane %d: %w", p.Index(), ctx.Err())
+				return fmt.Errorf("%s: %w", p.Name(), ctx.Err())
 			}
 		case <-ch:
 		case <-ctx.Done():
-			return fmt.Errorf("pane %d: %w", p.Index(), ctx.Err())
+			return fmt.Errorf("%s: %w", p.Name(), ctx.Err())
 		}
 	}
+}
+
+// WaitTextOrPrompt waits until text shows on the screen (as WaitText) or
+// the command typed with Start is back at its prompt, whichever comes
+// first, and says which. Back at the prompt it also looks for text in what
+// the command printed, which may have scrolled off the screen.
+func (p *Pane) WaitTextOrPrompt(ctx context.Context, text string) (shown bool, err error) {
+	sh := p.shell()
+	atPrompt := false
+	err = p.WaitScreen(ctx, func(screen, joined string) bool {
+		if strings.Contains(screen, text) || strings.Contains(joined, text) {
+			shown = true
+			return true
+		}
+		sh.mu.Lock()
+		atPrompt = !sh.busyLocked()
+		out := ""
+		if atPrompt {
+			out = sh.out.Text()
+		}
+		sh.mu.Unlock()
+		if atPrompt && strings.Contains(strings.Join(strings.Fields(out), " "), strings.Join(strings.Fields(text), " ")) {
+			shown = true
+		}
+		return atPrompt
+	})
+	if err != nil && ctx.Err() != nil {
+		return false, fmt.Errorf("%s: waiting for %q: %w", p.Name(), text, ctx.Err())
+	}
+	return shown, err
 }
 
 // Settle waits until a command typed with Start is back at the prompt, or
@@ -373,7 +428,54 @@ func (p *Pane) Settle(ctx context.Context, quiet time.Duration) (Result, error) 
 		case <-sh.exited:
 			return p.collect(sh), p.fail(ctx, sh, "", &ShellExitedError{Status: sh.status()})
 		case <-ctx.Done():
-			return p.collect(sh), fmt.Errorf("pane %d: %w", p.Index(), ctx.Err())
+			return p.collect(sh), fmt.Errorf("%s: %w", p.Name(), ctx.Err())
+		}
+	}
+}
+
+// WaitOutput waits until the command typed with Start has printed
+// something, or is back at its prompt: a person sees it has started.
+func (p *Pane) WaitOutput(ctx context.Context) error {
+	sh := p.shell()
+	if err := sh.waitCond(ctx, func() bool { return !sh.busyLocked() || len(sh.out.buf) > 0 || sh.out.dropped > 0 }); err != nil {
+		return p.fail(ctx, sh, "waiting for output", err)
+	}
+	return nil
+}
+
+// rawPoll is how often WaitInteractive looks at the terminal's mode: no
+// event tells when a program switches it.
+const rawPoll = 50 * time.Millisecond
+
+// WaitInteractive waits until the command typed with Start is back at its
+// prompt (started false), or has switched the terminal to reading key by
+// key and printed nothing for quiet (started true): an editor, or a shell
+// in a pod through kubectl exec -ti, is then waiting for keys. A program
+// slow to start (kubectl reaching a pod) is waited for, unlike Settle.
+func (p *Pane) WaitInteractive(ctx context.Context, quiet time.Duration) (res Result, started bool, err error) {
+	sh := p.shell()
+	tick := time.NewTicker(rawPoll)
+	defer tick.Stop()
+	lastNews := time.Now()
+	for {
+		sh.mu.Lock()
+		ch := sh.notify
+		busy := sh.busyLocked()
+		sh.mu.Unlock()
+		if !busy {
+			return p.collect(sh), false, nil
+		}
+		if raw, err := rawMode(sh.ptm); err == nil && raw && time.Since(lastNews) >= quiet {
+			return p.collect(sh), true, nil
+		}
+		select {
+		case <-ch:
+			lastNews = time.Now()
+		case <-tick.C:
+		case <-sh.exited:
+			return p.collect(sh), false, p.fail(ctx, sh, "", &ShellExitedError{Status: sh.status()})
+		case <-ctx.Done():
+			return p.collect(sh), false, fmt.Errorf("%s: %w", p.Name(), ctx.Err())
 		}
 	}
 }
@@ -519,15 +621,13 @@ func (p *Pane) replace(ctx context.Context, restore bool) error {
 	}()
 	dir, restoreEnv := m.opts.Dir, ""
 	if restore {
-		d, envFile := old.state()
+		d, _ := old.state()
 		if fi, err := os.Stat(d); err == nil && fi.IsDir() {
 			dir = d
 		}
-		if envFile != "" {
-			restoreEnv = filepath.Join(m.opts.StateDir, fmt.Sprintf("pane-%d.restore.env", p.id))
-			if err := os.Rename(envFile, restoreEnv); err != nil {
-				restoreEnv = ""
-			}
+		restoreEnv = filepath.Join(m.opts.StateDir, fmt.Sprintf("pane-%d.restore.env", p.id))
+		if err := old.writeRestore(restoreEnv); err != nil {
+			restoreEnv = ""
 		}
 	}
 	if old.alive() {
@@ -550,7 +650,7 @@ func (p *Pane) replace(ctx context.Context, restore bool) error {
 	m.mu.Unlock()
 	sh, err := m.startShell(ctx, p, cols, rows, dir, restoreEnv)
 	if err != nil {
-		return fmt.Errorf("pane %d: starting a fresh shell: %w", p.Index(), err)
+		return fmt.Errorf("%s: starting a fresh shell: %w", p.Name(), err)
 	}
 	p.mu.Lock()
 	p.sh = sh

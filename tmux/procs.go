@@ -156,6 +156,16 @@ func setWinsize(ptm *os.File, cols, rows int) error {
 	})
 }
 
+// rawMode says whether the terminal behind the master has canonical input
+// off: a program reads it key by key (an editor, a shell through kubectl).
+func rawMode(ptm *os.File) (bool, error) {
+	var t syscall.Termios
+	err := rawControl(ptm, func(fd uintptr) error {
+		return ioctl(fd, syscall.TCGETS, uintptr(unsafe.Pointer(&t)))
+	})
+	return t.Lflag&syscall.ICANON == 0, err
+}
+
 // foregroundPgrp is tcgetpgrp of the terminal behind the master.
 func foregroundPgrp(ptm *os.File) (int, error) {
 	var pgrp int32

@@ -103,12 +103,15 @@ func statePath(dir string, id int, what string, n int) string {
 
 // rcText is the pane's bash rc: a workshop-like prompt, no history file,
 // typed newlines that execute, and the markers. PROMPT_COMMAND keeps $? and
-// writes `export -p` and the cwd with builtins only (no fork), alternating
+// writes `export -p`, the lab's own unexported variables (apart: hidden
+// steps, child processes of the lab, see only the exported ones) and the
+// cwd with builtins only (no fork), alternating
 // between two files so that the one a marker announces stays whole.
 func rcText(c shellConfig) string {
 	q := shellQuote
 	envBase := filepath.Join(c.stateDir, fmt.Sprintf("pane-%d.env.", c.id))
 	pwdBase := filepath.Join(c.stateDir, fmt.Sprintf("pane-%d.pwd.", c.id))
+	varsBase := filepath.Join(c.stateDir, fmt.Sprintf("pane-%d.vars.", c.id))
 	var b strings.Builder
 	b.WriteString("# labrun pane rc: prompt markers for the replay; edits break them\n")
 	b.WriteString("unset HISTFILE\n")
@@ -116,12 +119,27 @@ func rcText(c shellConfig) string {
 	b.WriteString("bind 'set bell-style none' 2>/dev/null\n")
 	if c.restoreEnv != "" {
 		fmt.Fprintf(&b, "source %s 2>/dev/null\n", q(c.restoreEnv))
+		fmt.Fprintf(&b, "export LABRUN_PANE=%d\n", c.id)
 	}
 	b.WriteString("__labrun_n=0\n__labrun_st=0\n")
+	// The lab's own shell variables too (CLUSTER_IP=$(…) is not exported):
+	// a second terminal, a replaced shell and hidden steps need them as a
+	// person's shell has them. Bash's own variables stay out. ${!X@} lists
+	// the names starting with X without a fork.
+	b.WriteString("__labrun_vars() {\n")
+	b.WriteString("  local v\n")
+	b.WriteString("  for v in ${!a@} ${!b@} ${!c@} ${!d@} ${!e@} ${!f@} ${!g@} ${!h@} ${!i@} ${!j@} ${!k@} ${!l@} ${!m@} ${!n@} ${!o@} ${!p@} ${!q@} ${!r@} ${!s@} ${!t@} ${!u@} ${!v@} ${!w@} ${!x@} ${!y@} ${!z@} ${!A@} ${!B@} ${!C@} ${!D@} ${!E@} ${!F@} ${!G@} ${!H@} ${!I@} ${!J@} ${!K@} ${!L@} ${!M@} ${!N@} ${!O@} ${!P@} ${!Q@} ${!R@} ${!S@} ${!T@} ${!U@} ${!V@} ${!W@} ${!X@} ${!Y@} ${!Z@}; do\n")
+	b.WriteString("    case $v in\n")
+	b.WriteString("      BASH*|EUID|UID|PPID|SHELLOPTS|GROUPS|FUNCNAME|PIPESTATUS|COMP_*|COMP*|HIST*|LINENO|RANDOM|SRANDOM|SECONDS|EPOCH*|PS0|PS1|PS2|PS3|PS4|PROMPT_COMMAND|__labrun*|_|OPTIND|OPTARG|OPTERR|DIRSTACK|COLUMNS|LINES|SHLVL|PWD|OLDPWD|HOSTNAME|HOSTTYPE|MACHTYPE|OSTYPE|IFS|MAILCHECK|LABRUN_PANE|READLINE_*|INSIDE_EMACS) ;;\n")
+	b.WriteString("      *) declare -p \"$v\" ;;\n")
+	b.WriteString("    esac\n")
+	b.WriteString("  done 2>/dev/null\n")
+	b.WriteString("}\n")
 	b.WriteString("__labrun_prompt() {\n")
 	b.WriteString("  __labrun_st=$?\n")
 	b.WriteString("  __labrun_n=$((__labrun_n+1))\n")
 	fmt.Fprintf(&b, "  export -p >| %s\"$((__labrun_n%%2))\" 2>/dev/null\n", q(envBase))
+	fmt.Fprintf(&b, "  __labrun_vars >| %s\"$((__labrun_n%%2))\" 2>/dev/null\n", q(varsBase))
 	fmt.Fprintf(&b, "  printf '%%s\\n' \"$PWD\" >| %s\"$((__labrun_n%%2))\" 2>/dev/null\n", q(pwdBase))
 	b.WriteString("  return $__labrun_st\n}\n")
 	b.WriteString("PROMPT_COMMAND=__labrun_prompt\n")
@@ -596,6 +614,24 @@ func (s *shell) state() (dir, envFile string) {
 		return dir, ""
 	}
 	return dir, envFile
+}
+
+// writeRestore writes what a shell that takes over from this one sources
+// at start: the exported variables and the lab's own ones, as of the last
+// prompt.
+func (s *shell) writeRestore(dst string) error {
+	s.mu.Lock()
+	n := s.lastN
+	s.mu.Unlock()
+	var all []byte
+	for _, what := range []string{"env", "vars"} {
+		b, err := os.ReadFile(statePath(s.stateDir, s.id, what, n))
+		if err != nil && what == "env" {
+			return err
+		}
+		all = append(all, b...)
+	}
+	return os.WriteFile(dst, all, 0o600)
 }
 
 // kill sends SIGKILL to every process of the session.

@@ -43,22 +43,6 @@ var (
 	elisionInline = regexp.MustCompile(`\[\.\.\.\]|\.\.\.|…`)
 )
 
-// ExpectsError reports whether expected output shows an error, so that the
-// command is expected to exit non-zero: an unindented line starting with
-// "Error from server", "error: " or "Error: " (kubectl's and cobra's error
-// prefixes). Indented lines are quotes inside other output (describe, logs).
-func ExpectsError(expected string) bool {
-	for _, l := range splitLines(expected) {
-		l = strings.TrimRight(l, " \t\r")
-		if strings.HasPrefix(l, "Error from server") ||
-			strings.HasPrefix(l, "error: ") ||
-			strings.HasPrefix(l, "Error: ") {
-			return true
-		}
-	}
-	return false
-}
-
 // pattern is one expected line ready for matching.
 type pattern struct {
 	text   string         // normalised

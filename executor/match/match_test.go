@@ -262,3 +262,39 @@ func TestElisions(t *testing.T) {
 		}
 	}
 }
+
+func TestErrorWordings(t *testing.T) {
+	for _, tc := range []struct {
+		text, want string
+	}{
+		{"cat: nope.yaml: No such file or directory\n", "cat: nope.yaml: No such file or directory"},
+		{"bash: helm: command not found\n", "bash: helm: command not found"},
+		{"curl: (7) Failed to connect to 10.0.0.1 port 80 after 0 ms: Couldn't connect to server\n", "curl: (7) Failed to connect to 10.0.0.1 port 80 after 0 ms: Couldn't connect to server"},
+		{"NAME   READY\nweb    1/1\n", ""},
+		{"  cat: x: No such file or directory\n", ""}, // indented: quoted output
+		{"Every 2.0s: kubectl get pods\n\nerror: the server doesn't have a resource type \"pods2\"\n", `error: the server doesn't have a resource type "pods2"`},
+	} {
+		if got := ErrorLine(tc.text); got != tc.want {
+			t.Errorf("ErrorLine(%q) = %q, want %q", tc.text, got, tc.want)
+		}
+	}
+}
+
+func TestAnnouncesError(t *testing.T) {
+	for _, tc := range []struct {
+		block, want string
+	}{
+		{"kubectl create -f deployment-purple.yaml\n# This gives an error (\"AlreadyExists\")\n", `# This gives an error ("AlreadyExists")`},
+		{"kubectl get pods nope   # this fails: there is no such pod\n", "# this fails: there is no such pod"},
+		{"kubectl apply -f x.yaml\n# This should not give an error\n", ""},
+		{"kubectl apply -f x.yaml   # no error this time\n", ""},
+		{"echo 'not # an error'\n", ""},
+		{"curl http://blue.nip.io/hello   # does not work\n", ""},
+		{"cat > x.sh <<EOF\n# fail on error\nset -e\nEOF\n", ""},
+		{"kubectl get pods\n", ""},
+	} {
+		if got := AnnouncesError(tc.block); got != tc.want {
+			t.Errorf("AnnouncesError(%q) = %q, want %q", tc.block, got, tc.want)
+		}
+	}
+}

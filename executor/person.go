@@ -1,0 +1,433 @@
+package executor
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/labrun/labrun/executor/match"
+	"github.com/labrun/labrun/parser"
+	"github.com/labrun/labrun/report"
+	"github.com/labrun/labrun/tmux"
+)
+
+// What a careful attendee does where typing the slide's keystrokes
+// literally would not work: second terminals for commands that do not
+// return, editing by hand, keys with nothing to act on, interactive
+// programs that did not start, and one cause named for the failures that
+// follow from it.
+
+// terminal is a terminal of its own opened for a command that does not
+// return by itself.
+type terminal struct {
+	pane    *tmux.Pane
+	line    string
+	step    int  // the index of the step (and its result) in the lab
+	stopped bool // a key directive already sent it ^C
+}
+
+// program is an interactive program a command started for the keys that
+// follow it.
+type program struct {
+	pos      parser.Pos
+	line     string
+	fed      bool // keys went to it while it ran: it did start
+	reported bool // its not starting was reported on a step already
+}
+
+// closeGrace bounds what is done to a terminal at the end of a lab;
+// lookQuiet is how long its screen must stay still for a last look (watch
+// refreshes every 2 s).
+const (
+	glance     = 3 * time.Second // the longest look at a terminal just opened
+	closeGrace = 15 * time.Second
+	lookQuiet  = 1500 * time.Millisecond
+)
+
+func countEndless(lines []string) int {
+	n := 0
+	for _, l := range lines {
+		if parser.NeverReturns(l) {
+			n++
+		}
+	}
+	return n
+}
+
+// inTerminals runs a block holding commands that do not return: each of
+// those in a terminal opened for it, the other lines in order in pane p.
+// The step's result is held until the lab ends and its terminals close.
+func (st *labState) inTerminals(ctx context.Context, i int, p *tmux.Pane, lines []string, wait bool, res *report.StepResult) {
+	var opened []*terminal
+	var names []string
+	for _, line := range lines {
+		if !parser.NeverReturns(line) {
+			out, err := p.Run(ctx, line)
+			res.ExitStatuses = append(res.ExitStatuses, out.Statuses...)
+			if err != nil {
+				st.failErr(ctx, p, res, err)
+				return
+			}
+			for _, s := range out.Statuses {
+				if s != 0 {
+					res.Actual = out.Output
+					st.fail(res, "%q exited with status %d", strings.TrimSpace(line), s)
+					return
+				}
+			}
+			continue
+		}
+		tp, err := st.r.mux.Terminal(ctx, p)
+		if err != nil {
+			st.fail(res, "%v", err)
+			return
+		}
+		t := &terminal{pane: tp, line: strings.TrimSpace(line), step: i}
+		st.terms = append(st.terms, t)
+		opened = append(opened, t)
+		names = append(names, tp.Name())
+		if err := tp.Start(ctx, line); err != nil {
+			st.fail(res, "%s: %v", tp.Name(), err)
+			return
+		}
+		// Look at it once it has drawn, as a person does before going on;
+		// what it shows is judged when the lab ends.
+		wctx, cancel := context.WithTimeout(ctx, min(st.r.opts.Timeout/4, glance))
+		if tp.WaitOutput(wctx) == nil {
+			tp.Settle(wctx, settleQuiet)
+		}
+		cancel()
+		if ctx.Err() != nil {
+			st.fail(res, "%s: %v", tp.Name(), ctx.Err())
+			return
+		}
+	}
+	res.Reason = fmt.Sprintf("runs in %s until the end of the lab", strings.Join(names, ", "))
+	if wait {
+		st.waitOn = opened
+	}
+}
+
+// waitTerminals is a wait right after a block run in terminals: the text
+// must show on each of them.
+func (st *labState) waitTerminals(ctx context.Context, terms []*terminal, step parser.Step, res *report.StepResult) {
+	for _, t := range terms {
+		shown, err := t.pane.WaitTextOrPrompt(ctx, step.Text)
+		if err == nil && !shown {
+			out, _ := t.pane.WaitPrompt(ctx)
+			if n := len(out.Statuses); n > 0 && out.Statuses[n-1] != 0 {
+				res.ExitStatuses, res.Actual = out.Statuses, out.Output
+				st.failOn(t.pane, res, "%s: %q exited with status %d before %q showed", t.pane.Name(), t.line, out.Statuses[n-1], step.Text)
+				return
+			}
+			err = t.pane.WaitText(ctx, step.Text)
+		}
+		if err != nil {
+			st.failOn(t.pane, res, "%q did not show on %s (%s) within %s", step.Text, t.pane.Name(), t.line, st.timeout(step))
+			return
+		}
+	}
+}
+
+// failOn is fail with another pane's screen attached.
+func (st *labState) failOn(p *tmux.Pane, res *report.StepResult, format string, args ...any) {
+	st.fail(res, format, args...)
+	res.Screen = p.Screen()
+}
+
+// closeTerminals ends the lab's terminals the way a person does (^C, then
+// close the window) and adds what they showed to the results of the steps
+// that opened them: an error printed there, or a command that ended by
+// itself with a failure, fails that step.
+func (st *labState) closeTerminals(ctx context.Context, results []report.StepResult) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeGrace)
+	defer cancel()
+	for _, t := range st.terms {
+		res := &results[t.step]
+		if t.pane.Busy() && !t.stopped {
+			// One last look, once the screen stops moving (a watch between
+			// two refreshes).
+			sctx, scancel := context.WithTimeout(cctx, 5*time.Second)
+			t.pane.Settle(sctx, lookQuiet)
+			scancel()
+		}
+		screen := t.pane.Screen()
+		ended := !t.pane.Busy() && !t.stopped
+		if t.pane.Busy() {
+			if err := t.pane.Key(cctx, "^C"); err == nil {
+				wctx, wcancel := context.WithTimeout(cctx, 3*time.Second)
+				t.pane.WaitPrompt(wctx)
+				wcancel()
+			}
+		}
+		out, _ := t.pane.WaitPrompt(cctx)
+		res.Actual += fmt.Sprintf("── %s: %s\n%s\n", t.pane.Name(), t.line, screen)
+		if res.Status == report.Passed {
+			n := len(out.Statuses)
+			switch {
+			case ended && n > 0 && out.Statuses[n-1] != 0:
+				res.ExitStatuses = append(res.ExitStatuses, out.Statuses[n-1])
+				res.Status, res.Screen = report.Failed, screen
+				res.Reason = fmt.Sprintf("%q in %s exited with status %d", t.line, t.pane.Name(), out.Statuses[n-1])
+			case match.ErrorLine(screen) != "":
+				res.Status, res.Screen = report.Failed, screen
+				res.Reason = fmt.Sprintf("%s shows an error: %s", t.pane.Name(), match.ErrorLine(screen))
+			}
+		}
+		if err := st.r.mux.Kill(cctx, t.pane); err != nil {
+			st.r.notes = append(st.r.notes, fmt.Sprintf("closing %s: %v", t.pane.Name(), err))
+		}
+	}
+	st.terms, st.waitOn = nil, nil
+}
+
+// manual opens an editor the slide leaves to the person (no keys after
+// it), leaves it without saving, and reports the step as manual.
+func (st *labState) manual(ctx context.Context, p *tmux.Pane, lines []string, res *report.StepResult) {
+	if len(lines) > 1 {
+		out, err := p.Run(ctx, strings.Join(lines[:len(lines)-1], "\n"))
+		res.ExitStatuses = out.Statuses
+		if err != nil {
+			st.failErr(ctx, p, res, err)
+			return
+		}
+	}
+	ed := strings.TrimSpace(lines[len(lines)-1])
+	if err := p.Start(ctx, ed); err != nil {
+		st.failErr(ctx, p, res, err)
+		return
+	}
+	wctx, cancel := context.WithTimeout(ctx, st.r.opts.Timeout/2)
+	out, _, err := p.WaitInteractive(wctx, settleQuiet)
+	cancel()
+	if err != nil && ctx.Err() != nil {
+		st.failErr(ctx, p, res, err)
+		return
+	}
+	if !p.Busy() {
+		// It did not stay open: kubectl edit of something missing, say.
+		res.ExitStatuses = append(res.ExitStatuses, out.Statuses...)
+		res.Actual = out.Output
+		if n := len(out.Statuses); n > 0 && out.Statuses[n-1] != 0 {
+			st.fail(res, "%q exited with status %d instead of opening an editor", ed, out.Statuses[n-1])
+			return
+		}
+	} else if err := quitEditor(ctx, p, ed); err != nil {
+		st.recoverPane(ctx, p)
+	}
+	res.Status = report.Manual
+	res.Reason = fmt.Sprintf("editing by hand: the slide leaves this edit to the person; labrun opened %q and left it without saving (key or keys directives after the command would automate it)", ed)
+}
+
+// quitEditor leaves the editor without saving and waits for the prompt.
+func quitEditor(ctx context.Context, p *tmux.Pane, line string) error {
+	var keys []string
+	switch f := strings.Fields(strings.TrimPrefix(line, "sudo ")); f[0] {
+	case "nano", "pico", "mcedit":
+		keys = []string{"^X", "n"}
+	case "emacs", "joe":
+		keys = []string{"^X", "^C", "y"}
+	default: // vi, vim, and kubectl edit's default editor
+		keys = []string{"Escape", ":", "q", "!", "Enter"}
+	}
+	for _, k := range keys {
+		if !p.Busy() {
+			break
+		}
+		if err := p.Key(ctx, k); err != nil {
+			return err
+		}
+	}
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	_, err := p.WaitPrompt(wctx)
+	return err
+}
+
+// startProgram waits for the interactive program a command started for
+// the keys after it: until it reads the terminal key by key, or is back at
+// the prompt (it did not start). One still starting after half the step's
+// time that printed a warning (kubectl's "couldn't attach … falling back to
+// streaming logs") did not start either; otherwise the keys are typed.
+func (st *labState) startProgram(ctx context.Context, p *tmux.Pane, pos parser.Pos, line string, res *report.StepResult) {
+	st.program = &program{pos: pos, line: strings.TrimSpace(line)}
+	wctx, cancel := context.WithTimeout(ctx, st.r.opts.Timeout/2)
+	out, started, err := p.WaitInteractive(wctx, settleQuiet)
+	cancel()
+	res.ExitStatuses = out.Statuses
+	switch {
+	case err != nil && ctx.Err() == nil && wctx.Err() != nil:
+		if firstMatching(out.Output, warningLine) != "" {
+			st.notStarted(p, out, res)
+			st.recoverPane(ctx, p)
+		}
+	case err != nil:
+		st.failErr(ctx, p, res, err)
+	case !started:
+		st.notStarted(p, out, res)
+	}
+}
+
+// notStarted fails a command whose interactive program came back to the
+// prompt at once: the keys after it must not go to the lab's shell.
+func (st *labState) notStarted(p *tmux.Pane, out tmux.Result, res *report.StepResult) {
+	res.Actual = out.Output
+	status := "no status"
+	if n := len(out.Statuses); n > 0 {
+		status = fmt.Sprintf("status %d", out.Statuses[n-1])
+	}
+	why := ""
+	if l := firstMatching(out.Output, warningLine); l != "" {
+		why = ": " + l
+	}
+	st.fail(res, "the interactive program did not start: %q came back to the prompt (%s)%s; the keys meant for it are not typed", st.program.line, status, why)
+	st.program.reported = true
+	st.lose(fmt.Sprintf("after the interactive program of %s:%d did not start", st.program.pos.File, st.program.pos.Line))
+}
+
+// programEnded looks, before keys are typed, at the interactive program
+// they are meant for: one that never ran fails the step (programGone); one
+// that ran and has ended leaves the keys to the shell.
+func (st *labState) programEnded(p *tmux.Pane, res *report.StepResult) bool {
+	if st.program == nil || p.Busy() {
+		return false
+	}
+	if st.program.fed {
+		st.program = nil
+		return false
+	}
+	st.programGone(p, res)
+	return true
+}
+
+// programGone handles a key, keys or wait step meant for an interactive
+// program that is not running: the first such step fails, the next ones
+// are not verified; nothing is typed into the lab's shell.
+func (st *labState) programGone(p *tmux.Pane, res *report.StepResult) {
+	pr := st.program
+	if !pr.reported {
+		pr.reported = true
+		st.fail(res, "%q (%s:%d) is not running: it came back to the prompt, so this is not typed into the lab's shell", pr.line, pr.pos.File, pr.pos.Line)
+		st.lose(fmt.Sprintf("after the interactive program of %s:%d did not start", pr.pos.File, pr.pos.Line))
+		return
+	}
+	res.Status = report.NotVerified
+	res.Reason = fmt.Sprintf("not typed: it was meant for %q, which did not start", pr.line)
+	res.Cause = fmt.Sprintf("after the interactive program of %s:%d did not start", pr.pos.File, pr.pos.Line)
+}
+
+var warningLine = regexp.MustCompile(`(?i)^(warning|error)\b.*`)
+
+func firstMatching(text string, re *regexp.Regexp) string {
+	for _, l := range strings.Split(text, "\n") {
+		if m := re.FindString(strings.TrimSpace(l)); m != "" {
+			return m
+		}
+	}
+	return ""
+}
+
+// endsSomething says whether a key is written to end a running program:
+// ^C interrupts it, ^D ends its input (or the shell, at an empty prompt).
+func endsSomething(name string) bool {
+	switch strings.ToLower(name) {
+	case "^c", "c-c", "^d", "c-d":
+		return true
+	}
+	return false
+}
+
+// idleKey handles ^C or ^D meant to end something when the active pane sits
+// idle at its prompt. A ^C goes to the commands still running in the lab's
+// terminals, where a person would press it; otherwise the key has nothing
+// to act on and is not sent (^D would close the pane, which a person's
+// terminal does not do here). It passes, with the reason: nothing that
+// could be verified was left out.
+func (st *labState) idleKey(ctx context.Context, p *tmux.Pane, name string, res *report.StepResult) {
+	if n := strings.ToLower(name); n == "^c" || n == "c-c" {
+		var sent []string
+		for _, t := range st.terms {
+			if t.stopped || !t.pane.Busy() {
+				continue
+			}
+			if err := t.pane.Key(ctx, name); err != nil {
+				st.fail(res, "%s: %v", t.pane.Name(), err)
+				return
+			}
+			t.stopped = true
+			sent = append(sent, t.pane.Name())
+		}
+		if len(sent) > 0 {
+			res.Reason = fmt.Sprintf("%s went to %s, where the commands run (%s sits idle at its prompt)", name, strings.Join(sent, ", "), p.Name())
+			return
+		}
+	}
+	res.Reason = fmt.Sprintf("nothing to act on: %s sits idle at its prompt, so %s was not sent", p.Name(), name)
+}
+
+// assignment finds the shell variables a command sets.
+var (
+	assignment = regexp.MustCompile(`(?m)(?:^|[;&|(]\s*|\bexport\s+)([A-Za-z_][A-Za-z0-9_]*)=`)
+	reference  = regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)`)
+)
+
+// noteLoss keeps track of what later steps depend on, after a step ran:
+// variables a failed step should have set, a shell that died. A failed
+// step whose failure follows from an earlier one says so in Cause.
+func (st *labState) noteLoss(step parser.Step, res *report.StepResult) {
+	if (res.Status == report.Failed || res.Status == report.Error) && res.Cause == "" {
+		res.Cause = st.causeFor(step)
+	}
+	if step.Kind == parser.KindCommand || step.Kind == parser.KindHide {
+		for _, m := range assignment.FindAllStringSubmatch(step.Text, -1) {
+			if res.Status == report.Failed || res.Status == report.Error {
+				st.r.unset[m[1]] = fmt.Sprintf("after $%s was not set at %s:%d", m[1], step.Pos.File, step.Pos.Line)
+			} else {
+				delete(st.r.unset, m[1])
+			}
+		}
+	}
+	if p := st.r.mux.Active(); !p.Alive() {
+		st.lose(fmt.Sprintf("after pane %d's shell exited at %s:%d", p.Index(), step.Pos.File, step.Pos.Line))
+	}
+}
+
+// lose records an event that loses state later steps may need.
+func (st *labState) lose(cause string) {
+	st.r.lost, st.lostHere = cause, true
+}
+
+// causeFor names the earlier event a failure of step follows from: a
+// variable it uses that a failed step should have set, or a lost shell
+// or program (in the same lab, or later when the step uses a variable
+// of the lost shell's).
+func (st *labState) causeFor(step parser.Step) string {
+	refs := reference.FindAllStringSubmatch(step.Text, -1)
+	for _, m := range refs {
+		if c, ok := st.r.unset[m[1]]; ok {
+			return c
+		}
+	}
+	if st.r.lost == "" {
+		return ""
+	}
+	if st.lostHere {
+		return st.r.lost
+	}
+	set := map[string]bool{}
+	for _, m := range assignment.FindAllStringSubmatch(step.Text, -1) {
+		set[m[1]] = true
+	}
+	for _, m := range refs {
+		if !set[m[1]] && !envVar[m[1]] {
+			return st.r.lost
+		}
+	}
+	return ""
+}
+
+// envVar are variables every shell has, not the lab's own.
+var envVar = map[string]bool{"HOME": true, "PATH": true, "USER": true, "PWD": true, "SHELL": true,
+	"TERM": true, "KUBECONFIG": true, "HOSTNAME": true, "RANDOM": true, "LANG": true}

@@ -1,0 +1,125 @@
+package executor
+
+import (
+	"fmt"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/labrun/labrun/report"
+)
+
+// stepWant is what one step of a fixture must come to.
+type stepWant struct {
+	line   int
+	status report.Status
+	reason string // substring of Reason
+	cause  string // substring of Cause
+	actual string // substring of Actual
+}
+
+// replayPerson runs one deck of fixtures/person and checks every step, in
+// the deck's order, against wants.
+func replayPerson(t *testing.T, name string, wants []stepWant) *report.Run {
+	t.Helper()
+	kubectl := needKubectl(t)
+	deck := loadChapter(t, "../fixtures/person/"+name, nil)
+	var c collect
+	res, err := Run(testCtx(t), deck, Options{Kubectl: kubectl, Timeout: 10 * time.Second, Sink: &c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var steps []report.StepResult
+	for _, ch := range res.Chapters {
+		for _, l := range ch.Labs {
+			steps = append(steps, l.Steps...)
+		}
+	}
+	var got []string
+	for _, s := range steps {
+		got = append(got, fmt.Sprintf("%s:%d %s %s %q: %s [cause %s]", s.File, s.Line, s.Kind, s.Status, firstLine(s.Command), s.Reason, s.Cause))
+	}
+	if len(steps) != len(wants) {
+		t.Fatalf("%d steps, want %d:\n%s", len(steps), len(wants), strings.Join(got, "\n"))
+	}
+	if len(c.steps) != len(steps) {
+		t.Errorf("the sink got %d steps, the report has %d", len(c.steps), len(steps))
+	}
+	for i, w := range wants {
+		s := steps[i]
+		if s.Line != w.line || s.Status != w.status || !strings.Contains(s.Reason, w.reason) ||
+			!strings.Contains(s.Cause, w.cause) || !strings.Contains(s.Actual, w.actual) {
+			t.Errorf("step %d: got %s\n  want line %d %s: …%s… [cause …%s…] actual …%s…\nactual: %s\nscreen:\n%s",
+				i, got[i], w.line, w.status, w.reason, w.cause, w.actual, s.Actual, s.Screen)
+		}
+	}
+	return res
+}
+
+// Commands that do not return run in terminals of their own; the lab goes
+// on in the first, placeholders are filled from what the terminals show,
+// a wait after a block of them looks at each, and an error a watch prints
+// fails the step that started it.
+func TestSecondTerminals(t *testing.T) {
+	if _, err := exec.LookPath("watch"); err != nil {
+		t.Skipf("needs watch (procps): %v", err)
+	}
+	replayPerson(t, "terminals.md", []stepWant{
+		{line: 13, status: report.Passed},
+		{line: 18, status: report.Passed, reason: "runs in terminal 2", actual: "── terminal 2: watch kubectl get pods"},
+		{line: 23, status: report.Passed},
+		{line: 36, status: report.Passed, reason: "terminal 3, terminal 4, terminal 5", actual: "── terminal 5: kubectl get deployments -w"},
+		{line: 43, status: report.Passed},
+		{line: 44, status: report.Passed, reason: "^C went to terminal 3, terminal 4, terminal 5"},
+		{line: 48, status: report.Passed},
+		{line: 61, status: report.Failed, reason: "terminal 6 shows an error: error: the server doesn't have a resource type"},
+		{line: 66, status: report.Passed},
+	})
+}
+
+// An editor with no keys after it is a manual step; the file is left as it
+// was, and an editor that cannot open fails.
+func TestManualEditor(t *testing.T) {
+	if _, err := exec.LookPath("vim"); err != nil {
+		t.Skipf("needs vim: %v", err)
+	}
+	replayPerson(t, "editor.md", []stepWant{
+		{line: 12, status: report.Passed},
+		{line: 17, status: report.Manual, reason: `left it without saving`},
+		{line: 22, status: report.Passed},
+		{line: 35, status: report.Failed, reason: `"kubectl edit deployment nowhere" exited with status 1 instead of opening an editor`},
+	})
+}
+
+// A failure the slide announces is the expected result, in a comment or
+// as the output shown; one that does not come fails the step.
+func TestAnnouncedFailures(t *testing.T) {
+	replayPerson(t, "announced.md", []stepWant{
+		{line: 12, status: report.Passed},
+		{line: 17, status: report.Passed},
+		{line: 31, status: report.Failed, reason: `the slide says this fails ("# This fails with an error") but the command succeeded`},
+		{line: 44, status: report.Passed},
+	})
+}
+
+// ^D and ^C on an idle prompt keep the shell; a command started for a
+// wait that fails ends the wait at once; keys for an interactive program
+// that did not start are not typed; a failure that follows from an
+// earlier one names it.
+func TestKeysAndPrograms(t *testing.T) {
+	replayPerson(t, "keys.md", []stepWant{
+		{line: 14, status: report.Passed},
+		{line: 19, status: report.Passed, reason: "nothing to act on: pane 0 sits idle at its prompt, so ^D was not sent"},
+		{line: 20, status: report.Passed, reason: "nothing to act on"},
+		{line: 24, status: report.Passed},
+		{line: 37, status: report.Passed},
+		{line: 41, status: report.Failed, reason: `the command exited with status 127 before "Listening on port 8080" showed`, actual: "command not found"},
+		{line: 52, status: report.Failed, reason: `the interactive program did not start: "kubectl exec -ti ghost -- sh" came back to the prompt (status 1)`},
+		{line: 57, status: report.NotVerified, cause: "after the interactive program of"},
+		{line: 58, status: report.NotVerified},
+		{line: 59, status: report.NotVerified},
+		{line: 71, status: report.Failed},
+		{line: 76, status: report.Failed, cause: "after $SECRET was not set at"},
+	})
+}
