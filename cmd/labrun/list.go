@@ -83,30 +83,3 @@ func printDeck(w io.Writer, deck *parser.Deck) {
 	}
 	fmt.Fprintf(w, "%d chapters, %d labs, %d steps\n", len(deck.Chapters), labs, steps)
 }
-
-func newLintCmd(st streams) *cobra.Command {
-	return &cobra.Command{
-		Use:   "lint FILE...",
-		Short: "Report authoring mistakes in chapters or decks",
-		Long: `Report what would make a lab run wrong or not at all: unclosed fences,
-unbalanced brackets, unknown directives, labs hidden in notes or comments,
-bad copy regexes, placeholders nothing fills in, and more. Each problem is
-printed with file:line:column, the source line and a caret.
-
-Exit status: 0 when there are no errors (warnings allowed), 1 on errors,
-2 when a file cannot be read.`,
-		Args: cobra.MinimumNArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			_, diags, err := loadDecks(args)
-			if err != nil {
-				return err
-			}
-			errs := printDiagnostics(st.out, diags)
-			fmt.Fprintf(st.out, "%d problems (%d errors, %d warnings)\n", len(diags), errs, len(diags)-errs)
-			if errs > 0 {
-				return &exitError{code: exitFailed}
-			}
-			return nil
-		},
-	}
-}
