@@ -546,7 +546,7 @@ func (c *checker) kubectl(ps parsedStep, cl call) {
 				c.unknownFlag(ps, cl, w, cmdPath, name)
 			case fs.Deprecated != "":
 				c.add(ps, cl, w, "kubectl-flag", parser.SeverityWarning,
-					fmt.Sprintf("%s: deprecated in kubectl %s (kubectl %s): %s", dashes(name), k.Version(c.ctx), strings.TrimSpace("kubectl "+cmdPath), fs.Deprecated), "")
+					fmt.Sprintf("%s: deprecated in %s %s: %s", dashes(name), strings.TrimSpace("kubectl "+cmdPath), k.Version(c.ctx), fs.Deprecated), "")
 			}
 			if fs.TakesValue && !hasVal && fs.Known {
 				i++
@@ -648,4 +648,3 @@ func Diagnostics(fs []Finding) []parser.Diagnostic {
 	}
 	return out
 }
-
