@@ -14,6 +14,7 @@ import (
 	"github.com/labrun/labrun/cluster/fake"
 	"github.com/labrun/labrun/cluster/kind"
 	"github.com/labrun/labrun/cluster/kubeconfig"
+	"github.com/labrun/labrun/content"
 	"github.com/labrun/labrun/parser"
 	"github.com/labrun/labrun/report"
 	"github.com/labrun/labrun/tmux"
@@ -54,6 +55,8 @@ type Options struct {
 	Log io.Writer
 	// ClusterLog receives the fake cluster's request log (nil: discarded).
 	ClusterLog io.Writer
+	// Hints explains failed steps from the run's history (nil: no hints).
+	Hints *content.Hinter
 }
 
 func (o *Options) defaults() {
@@ -275,6 +278,7 @@ func (r *runner) lab(ctx context.Context, sl parser.Slide, lab parser.Lab) repor
 			break
 		}
 		sr := st.step(ctx, i, step)
+		r.opts.Hints.Explain(&sr)
 		lr.Steps = append(lr.Steps, sr)
 		r.opts.Sink.StepDone(lr, sr)
 		if sr.Status == report.Failed || sr.Status == report.Error {
