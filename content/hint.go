@@ -30,7 +30,12 @@ func Hint(history []report.StepResult, failed report.StepResult, f Facts) string
 	if !failed.Status.Bad() {
 		return ""
 	}
-	out := failed.Actual + "\n" + failed.Screen
+	// What the step printed; the screen (which also shows earlier steps)
+	// only when it printed nothing, as a wait does.
+	out := failed.Actual
+	if strings.TrimSpace(out) == "" {
+		out = failed.Screen
+	}
 	for _, rule := range hintRules {
 		if h := rule(history, failed, out, f); h != "" {
 			return h

@@ -73,7 +73,7 @@ func FindRepo(ctx context.Context, deckPath, gitrepo string) (*Repo, error) {
 			r.Name = cloneDir(strings.TrimSpace(out))
 		}
 	}
-	if r.Name == "" || strings.HasSuffix(r.Name, ".bundle") {
+	if r.Name == "" {
 		r.Name = filepath.Base(r.Root)
 	}
 	return r, nil
@@ -83,6 +83,7 @@ func FindRepo(ctx context.Context, deckPath, gitrepo string) (*Repo, error) {
 func cloneDir(url string) string {
 	url = strings.TrimRight(url, "/")
 	url = strings.TrimSuffix(url, ".git")
+	url = strings.TrimSuffix(url, ".bundle")
 	if i := strings.LastIndexAny(url, "/:"); i >= 0 {
 		url = url[i+1:]
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/labrun/labrun/content"
 	"github.com/labrun/labrun/executor"
 	"github.com/labrun/labrun/parser"
+	"github.com/labrun/labrun/report"
 )
 
 // lintFlags are `labrun lint`'s options.
@@ -55,7 +56,7 @@ Exit status: 0 when there are no errors (warnings allowed), 1 on errors,
 			}
 			var findings []content.Finding
 			if !f.noRepo {
-				findings = checkContent(cmd.Context(), args, deck, f.kubectl, st)
+				findings, _ = checkContent(cmd.Context(), args, deck, f.kubectl, st)
 			}
 			all := content.Merge(diags, findings)
 			errs := printDiagnostics(st.out, all)
@@ -96,7 +97,7 @@ func parseLintReports(specs []string) ([]string, error) {
 // checkContent runs the content checks of the decks named by args: against
 // the repository each deck sits in, and the kubectl a run would use (none
 // when there is no kubectl; that is said on stderr).
-func checkContent(ctx context.Context, args []string, deck *parser.Deck, kubectlFlag string, st streams) []content.Finding {
+func checkContent(ctx context.Context, args []string, deck *parser.Deck, kubectlFlag string, st streams) ([]content.Finding, *content.Repo) {
 	gitrepo := ""
 	for _, a := range args {
 		if strings.HasSuffix(a, ".yml") || strings.HasSuffix(a, ".yaml") {
@@ -120,5 +121,19 @@ func checkContent(ctx context.Context, args []string, deck *parser.Deck, kubectl
 	} else {
 		fmt.Fprintf(st.err, "labrun: no kubectl checks: %v\n", err)
 	}
-	return content.Check(ctx, deck, content.Options{Repo: repo, Kubectl: k})
+	return content.Check(ctx, deck, content.Options{Repo: repo, Kubectl: k}), repo
+}
+
+// attachProblems puts each chapter's content problems into the run's
+// results, for the reports.
+func attachProblems(res *report.Run, fs []content.Finding) {
+	for i := range res.Chapters {
+		ch := &res.Chapters[i]
+		for _, f := range fs {
+			if f.Pos.File == ch.File {
+				ch.Problems = append(ch.Problems, report.Problem{File: f.Pos.File, Line: f.Pos.Line, Col: f.Pos.Col,
+					Severity: string(f.Severity), Check: f.Check, Message: f.Message, Fix: f.Fix})
+			}
+		}
+	}
 }

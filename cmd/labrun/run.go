@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/labrun/labrun/content"
 	"github.com/labrun/labrun/executor"
 	"github.com/labrun/labrun/report"
 )
@@ -84,6 +86,11 @@ func runRun(cmd *cobra.Command, st streams, f runFlags, args []string) error {
 		return err
 	}
 	printDiagnostics(st.err, diags)
+	// Content rot is found before the cluster starts; the run still goes on,
+	// and a failure it causes says so in its hint.
+	findings, repo := checkContent(cmd.Context(), args, deck, f.kubectl, st)
+	printDiagnostics(st.err, content.Diagnostics(findings))
+	hints := content.NewHinter(content.Facts{Findings: findings, Deck: deck, Repo: repo, Installed: installed})
 	sel := executor.Selection{Chapter: f.chapter, From: f.from, To: f.to}
 	if f.slide != "" {
 		if sel.SlideFrom, sel.SlideTo, err = executor.ParseSlideRange(f.slide); err != nil {
@@ -107,7 +114,7 @@ func runRun(cmd *cobra.Command, st streams, f runFlags, args []string) error {
 	res, err := executor.Run(cmd.Context(), deck, executor.Options{
 		Cluster: f.cluster, KeepCluster: f.keepCluster, Namespace: f.namespace, Kubectl: f.kubectl, Timeout: f.timeout, FailFast: f.failFast,
 		KeepSandbox: f.keepSandbox, TypeDelay: f.typeDelay, Seed: f.seed, Nodes: f.nodes,
-		Sink: sink, Log: st.err,
+		Sink: sink, Log: st.err, Hints: hints,
 	})
 	var se *executor.SetupError
 	if errors.As(err, &se) {
@@ -117,6 +124,7 @@ func runRun(cmd *cobra.Command, st streams, f runFlags, args []string) error {
 		return &exitError{exitUsage, err}
 	}
 	sink.Close()
+	attachProblems(res, findings)
 	githubAnnotations(st.out, res)
 	if err := writeReports(reports, res); err != nil {
 		return &exitError{exitUsage, err}
@@ -125,6 +133,13 @@ func runRun(cmd *cobra.Command, st streams, f runFlags, args []string) error {
 		return &exitError{code: exitFailed}
 	}
 	return nil
+}
+
+// installed says whether a program is on PATH, as the lab shell's PATH
+// extends this one.
+func installed(name string) bool {
+	_, err := exec.LookPath(name)
+	return err == nil
 }
 
 // useColor decides on ANSI colours: never for NO_COLOR or a pipe, unless forced.
