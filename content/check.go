@@ -54,6 +54,7 @@ type checker struct {
 	aliases  map[string]string
 	known    map[string]bool // LookPath answers
 	builtins map[string]bool
+	scopes   map[int]string // the directory of each subshell of the current block
 }
 
 type parsedStep struct {
@@ -117,6 +118,7 @@ func Check(ctx context.Context, deck *parser.Deck, o Options) []Finding {
 		if !ps.ok {
 			continue
 		}
+		c.scopes = map[int]string{}
 		for _, cl := range ps.info.calls {
 			c.call(ps, cl)
 		}
@@ -136,8 +138,24 @@ func plainWord(w string) bool {
 	return w != "" && !strings.ContainsAny(w, "/=$`*?[{}()<>'\"\\") && !strings.HasPrefix(w, "-")
 }
 
-// call checks one simple command and updates the walk's state.
+// call checks one simple command and updates the walk's state. A command
+// in a subshell sees the directory its subshell cd'd into, which the block's
+// shell does not.
 func (c *checker) call(ps parsedStep, cl call) {
+	if cl.Scope != 0 {
+		outer := c.cwd
+		if cwd, ok := c.scopes[cl.Scope]; ok {
+			c.cwd = cwd
+		}
+		defer func() {
+			c.scopes[cl.Scope] = c.cwd
+			c.cwd = outer
+		}()
+	}
+	c.simple(ps, cl)
+}
+
+func (c *checker) simple(ps parsedStep, cl call) {
 	name, ok := cl.word(0)
 	if !ok {
 		return
@@ -181,9 +199,6 @@ func (c *checker) call(ps parsedStep, cl call) {
 	args := nonFlags(cl)
 	switch name {
 	case "cd", "pushd":
-		if cl.Sub {
-			return
-		}
 		if len(cl.Args) == 1 {
 			c.cwd = "~"
 			return
@@ -377,9 +392,9 @@ func (c *checker) path(ps parsedStep, cl call, w, v string) {
 	if rel == "" || c.o.Repo.Exists(rel) || c.made(v) {
 		return
 	}
-	msg := fmt.Sprintf("%s: no such file in the repository (%s)", w, c.o.Repo.Root)
-	if rel != "." && strings.ContainsAny(w, "~/") {
-		msg = fmt.Sprintf("%s: %s is not in the repository", w, rel)
+	msg := fmt.Sprintf("%s: %s is not in the repository", w, rel)
+	if w == rel {
+		msg = fmt.Sprintf("%s is not in the repository", rel)
 	}
 	fix := ""
 	if ch, ok := c.o.Repo.Changed(c.ctx, rel); ok {

@@ -16,8 +16,9 @@ type call struct {
 	Line int
 	// Writes are the files its redirections create (> FILE, >> FILE, &> FILE).
 	Writes []string
-	// Sub is true inside ( … ) or $( … ): a cd there does not last.
-	Sub bool
+	// Scope is 0 for the block's shell, and numbers each ( … ) and $( … ):
+	// a cd there lasts only until its end.
+	Scope int
 }
 
 // word is the i-th argument when it is known before run time.
@@ -34,6 +35,7 @@ type blockInfo struct {
 	funcs []string // functions it defines
 	// aliases maps alias names to the first word they stand for (k → kubectl).
 	aliases map[string]string
+	scopes  int // subshells numbered so far
 }
 
 // parseBlock reads a command block with a real shell parser (mvdan.cc/sh,
@@ -47,12 +49,12 @@ func parseBlock(text string) (blockInfo, bool) {
 	}
 	var bi blockInfo
 	for _, st := range f.Stmts {
-		walkStmt(&bi, st, false)
+		walkStmt(&bi, st, 0)
 	}
 	return bi, true
 }
 
-func walkStmt(bi *blockInfo, st *syntax.Stmt, sub bool) {
+func walkStmt(bi *blockInfo, st *syntax.Stmt, sub int) {
 	if st == nil {
 		return
 	}
@@ -76,7 +78,7 @@ func walkStmt(bi *blockInfo, st *syntax.Stmt, sub bool) {
 		if len(c.Args) == 0 {
 			return
 		}
-		cl := call{Line: int(c.Args[0].Pos().Line()) - 1, Writes: writes, Sub: sub}
+		cl := call{Line: int(c.Args[0].Pos().Line()) - 1, Writes: writes, Scope: sub}
 		for _, w := range c.Args {
 			s, ok := wordString(w)
 			cl.Args = append(cl.Args, s)
@@ -99,8 +101,10 @@ func walkStmt(bi *blockInfo, st *syntax.Stmt, sub bool) {
 		walkStmt(bi, c.X, sub)
 		walkStmt(bi, c.Y, sub)
 	case *syntax.Subshell:
+		bi.scopes++
+		inner := bi.scopes
 		for _, s := range c.Stmts {
-			walkStmt(bi, s, true)
+			walkStmt(bi, s, inner)
 		}
 	case *syntax.Block:
 		for _, s := range c.Stmts {
@@ -124,7 +128,7 @@ func walkStmt(bi *blockInfo, st *syntax.Stmt, sub bool) {
 		}
 	case *syntax.ForClause:
 		for _, s := range c.Do {
-			walkStmt(bi, s, true) // a loop variable makes its words opaque anyway
+			walkStmt(bi, s, sub)
 		}
 	case *syntax.FuncDecl:
 		bi.funcs = append(bi.funcs, c.Name.Value)
@@ -144,12 +148,14 @@ func walkStmt(bi *blockInfo, st *syntax.Stmt, sub bool) {
 }
 
 // walkWords visits the commands inside $( … ) and ` … ` of words.
-func walkWords(bi *blockInfo, words []*syntax.Word, sub bool) {
+func walkWords(bi *blockInfo, words []*syntax.Word, sub int) {
 	for _, w := range words {
 		syntax.Walk(w, func(n syntax.Node) bool {
 			if cs, ok := n.(*syntax.CmdSubst); ok {
+				bi.scopes++
+				inner := bi.scopes
 				for _, s := range cs.Stmts {
-					walkStmt(bi, s, true)
+					walkStmt(bi, s, inner)
 				}
 				return false
 			}
