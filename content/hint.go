@@ -30,6 +30,13 @@ func Hint(history []report.StepResult, failed report.StepResult, f Facts) string
 	if !failed.Status.Bad() {
 		return ""
 	}
+	if failed.Kind == string(parser.KindWait) || failed.Kind == string(parser.KindLongwait) {
+		// A wait printed nothing; its screen still shows earlier steps' errors.
+		if h := hintFinding(history, failed, "", f); h != "" {
+			return h
+		}
+		return hintWait(history, failed, "", f)
+	}
 	// What the step printed; the screen (which also shows earlier steps)
 	// only when it printed nothing, as a wait does.
 	out := failed.Actual
