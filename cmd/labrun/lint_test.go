@@ -108,3 +108,25 @@ func TestRunHints(t *testing.T) {
 		t.Logf("hints: %v\nstdout:\n%s", hints, stdout)
 	}
 }
+
+// TestLintCorpus: `labrun lint kube-fullday.yml`, from the corpus's slides
+// folder, reports the renamed Traefik manifest and the kuectl typo, and
+// exits 1, with no cluster.
+func TestLintCorpus(t *testing.T) {
+	needKubectl(t)
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	root := contenttest.CloneCorpus(t)
+	t.Chdir(filepath.Join(root, "slides"))
+	code, stdout, stderr := labrun(t, "lint", "kube-fullday.yml")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\n%s\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{
+		"k8s/ingress.md:257:20: error: ~/container.training/k8s/traefik.yml: k8s/traefik.yml is not in the repository; did you mean k8s/traefik.yaml?",
+		"k8s/openebs.md:338:3: error: kuectl: no such command; did you mean kubectl",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("lint output lacks %q:\n%s", want, stdout)
+		}
+	}
+}

@@ -102,12 +102,43 @@ func moduleRoot(t testing.TB) string {
 	}
 }
 
-// SharedDir is ../shared beside the module root (the corpus bundle and the
-// seed chapter live there), or "" when absent.
+// SharedDir is the "shared" directory beside the module root (the corpus
+// bundle and the seed chapter live there), looked for beside each folder
+// above the root so a worktree one level deeper finds it too; "" when absent.
 func SharedDir(t testing.TB) string {
-	d := filepath.Join(filepath.Dir(moduleRoot(t)), "shared")
-	if _, err := os.Stat(d); err != nil {
+	for dir := filepath.Dir(moduleRoot(t)); ; dir = filepath.Dir(dir) {
+		d := filepath.Join(dir, "shared")
+		if fi, err := os.Stat(d); err == nil && fi.IsDir() {
+			return d
+		}
+		if filepath.Dir(dir) == dir {
+			return ""
+		}
+	}
+}
+
+// CloneCorpus clones shared/corpus/container.training.bundle (see
+// SharedDir) into a temporary directory named container.training and
+// returns it. Without the bundle the test is skipped, saying why, or fails
+// under CI=true; -short skips it too.
+func CloneCorpus(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("skipping the corpus in -short mode")
+	}
+	skip := t.Skipf
+	if os.Getenv("CI") != "" {
+		skip = t.Fatalf
+	}
+	shared := SharedDir(t)
+	bundle := filepath.Join(shared, "corpus", "container.training.bundle")
+	if _, err := os.Stat(bundle); shared == "" || err != nil {
+		skip("no corpus: shared/corpus/container.training.bundle beside the module root is absent")
 		return ""
 	}
-	return d
+	dir := filepath.Join(t.TempDir(), "container.training")
+	if out, err := exec.Command("git", "clone", "-q", bundle, dir).CombinedOutput(); err != nil {
+		skip("cloning the corpus bundle: %v\n%s", err, out)
+	}
+	return dir
 }
