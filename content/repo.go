@@ -10,7 +10,6 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
-	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
@@ -264,10 +263,4 @@ func distance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
-}
-
-// fileExists is os.Stat for callers outside the repository.
-func fileExists(p string) bool {
-	_, err := os.Stat(p)
-	return err == nil
 }
