@@ -15,6 +15,7 @@ import (
 	"github.com/labrun/labrun/cluster/fake"
 	"github.com/labrun/labrun/cluster/kind"
 	"github.com/labrun/labrun/cluster/kubeconfig"
+	"github.com/labrun/labrun/content"
 	"github.com/labrun/labrun/parser"
 	"github.com/labrun/labrun/report"
 	"github.com/labrun/labrun/tmux"
@@ -61,6 +62,8 @@ type Options struct {
 	// Repo is the checkout a clone of the deck's repository gets; "" means
 	// the one holding the deck (see repo.go).
 	Repo string
+	// Hints explains failed steps from the run's history (nil: no hints).
+	Hints *content.Hinter
 }
 
 func (o *Options) defaults() {
@@ -360,6 +363,7 @@ func (r *runner) lab(ctx context.Context, sl parser.Slide, lab parser.Lab) repor
 		if !gated {
 			sr = st.step(ctx, i, step)
 		}
+		r.opts.Hints.Explain(&sr)
 		lr.Steps = append(lr.Steps, sr)
 		if len(st.terms) > n && sr.Status == report.Passed {
 			held[i] = true
@@ -384,6 +388,7 @@ func (r *runner) lab(ctx context.Context, sl parser.Slide, lab parser.Lab) repor
 		if !held[i] {
 			continue
 		}
+		r.opts.Hints.Explain(&lr.Steps[i])
 		if s := lr.Steps[i].Status; s == report.Failed || s == report.Error {
 			lr.Status = report.Failed
 		}

@@ -71,6 +71,22 @@ type ChapterResult struct {
 	Status   Status        `json:"status"`
 	Duration time.Duration `json:"duration_ns"`
 	Labs     []LabResult   `json:"labs"`
+	// Problems are the content problems lint's checks found in this chapter
+	// before the run (a missing repository file, a typo, a removed flag).
+	Problems []Problem `json:"problems,omitempty"`
+}
+
+// Problem is one content problem found before the run, at file:line:col.
+type Problem struct {
+	File     string `json:"file"`
+	Line     int    `json:"line"`
+	Col      int    `json:"col,omitempty"`
+	Severity string `json:"severity"`
+	// Check names the check that found it: path, include, typo, kubectl-flag, kubectl-command.
+	Check   string `json:"check,omitempty"`
+	Message string `json:"message"`
+	// Fix is the likely fix (the existing file, the command meant), when known.
+	Fix string `json:"fix,omitempty"`
 }
 
 // LabResult is one `.lab[` section. A lab the run never reached because it

@@ -3,12 +3,14 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/labrun/labrun/content"
 	"github.com/labrun/labrun/executor"
 	"github.com/labrun/labrun/internal/text"
 	"github.com/labrun/labrun/parser"
@@ -155,6 +157,11 @@ func runRun(cmd *cobra.Command, st streams, f runFlags, args []string) error {
 	if errs > 0 {
 		return &exitError{exitUsage, fmt.Errorf("the input has %s (shown above); nothing was run", text.Plural(errs, "error"))}
 	}
+	// Content rot is found before the cluster starts; the run still goes on,
+	// and a failure it causes says so in its hint.
+	findings, repo := checkContent(cmd.Context(), args, deck, f.kubectl, st)
+	printDiagnostics(st.err, content.Diagnostics(findings))
+	hints := content.NewHinter(content.Facts{Findings: findings, Deck: deck, Repo: repo, Installed: installed})
 	deck, left, err := executor.Select(deck, sel)
 	if err != nil {
 		return &exitError{exitUsage, err}
@@ -171,7 +178,7 @@ func runRun(cmd *cobra.Command, st streams, f runFlags, args []string) error {
 	res, err := executor.Run(cmd.Context(), deck, executor.Options{
 		Cluster: f.cluster, KeepCluster: f.keepCluster, Namespace: f.namespace, Kubectl: f.kubectl, Timeout: f.timeout, FailFast: f.failFast,
 		KeepSandbox: f.keepSandbox, TypeDelay: f.typeDelay, Seed: f.seed, Nodes: f.nodes,
-		Sink: sink, Log: st.err, Strict: f.strict, Repo: f.repo,
+		Sink: sink, Log: st.err, Strict: f.strict, Repo: f.repo, Hints: hints,
 	})
 	if err != nil {
 		// The run never started (a *executor.SetupError): no kubectl, no
@@ -184,6 +191,7 @@ func runRun(cmd *cobra.Command, st streams, f runFlags, args []string) error {
 	sink.Close()
 	b := readBuild()
 	res.Deck, res.CommandLine, res.Version, res.Commit = args, st.argv, b.version, b.commit
+	attachProblems(res, findings)
 	if github {
 		if err := writeGitHub(st, res); err != nil {
 			return &exitError{exitUsage, err}
@@ -230,6 +238,13 @@ func ran(res *report.Run) int {
 		}
 	}
 	return n
+}
+
+// installed says whether a program is on PATH, as the lab shell's PATH
+// extends this one.
+func installed(name string) bool {
+	_, err := exec.LookPath(name)
+	return err == nil
 }
 
 // useColor decides on ANSI colours: never for NO_COLOR or a pipe, unless forced.
