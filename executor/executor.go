@@ -54,6 +54,15 @@ type Options struct {
 	Log io.Writer
 	// ClusterLog receives the fake cluster's request log (nil: discarded).
 	ClusterLog io.Writer
+
+	// Author features (authors.go). Record is a directory for asciicasts,
+	// one per chapter and pane. Screens keeps each slide's markdown and the
+	// window after each step in the results, for the HTML report. Stepper,
+	// if set, is asked before each step. Prepare is replayed quietly first.
+	Record  string
+	Screens bool
+	Stepper Stepper
+	Prepare *parser.Deck
 }
 
 func (o *Options) defaults() {
@@ -126,10 +135,19 @@ func Run(ctx context.Context, deck *parser.Deck, opts Options) (res *report.Run,
 		}
 	}()
 
-	r := &runner{opts: opts, sb: sb, cluster: cl, env: sb.env(cl.Kubeconfig())}
+	au, err := newAuthors(opts)
+	if err != nil {
+		return nil, &SetupError{err}
+	}
+	defer func() {
+		if cerr := au.close(); cerr != nil {
+			res.Notes = append(res.Notes, cerr.Error())
+		}
+	}()
+	r := &runner{opts: opts, sb: sb, cluster: cl, env: sb.env(cl.Kubeconfig()), au: au}
 	mux, err := tmux.New(ctx, tmux.Options{
 		Shell: opts.Shell, Env: r.env, Dir: sb.home, StateDir: sb.state,
-		Cols: opts.Cols, Rows: opts.Rows, TypeDelay: opts.TypeDelay,
+		Cols: opts.Cols, Rows: opts.Rows, TypeDelay: opts.TypeDelay, Tap: au.tap(),
 	})
 	if err != nil {
 		return nil, &SetupError{fmt.Errorf("starting the lab shell: %w", err)}
@@ -137,6 +155,7 @@ func Run(ctx context.Context, deck *parser.Deck, opts Options) (res *report.Run,
 	r.mux = mux
 	defer mux.Close()
 
+	au.prepare(ctx, r)
 	for _, ch := range deck.Chapters {
 		cr := r.chapter(ctx, ch)
 		res.Chapters = append(res.Chapters, cr)
@@ -236,12 +255,16 @@ type runner struct {
 	mux     *tmux.Mux
 	stop    bool // --fail-fast tripped
 	notes   []string
+	au      *authors
 }
 
 func (r *runner) chapter(ctx context.Context, ch parser.Chapter) report.ChapterResult {
 	start := time.Now()
 	cr := report.ChapterResult{File: ch.File, Title: ch.Title, Status: report.Passed}
 	r.opts.Sink.ChapterStarted(cr)
+	if err := r.au.chapter(r.mux, ch); err != nil {
+		r.notes = append(r.notes, err.Error())
+	}
 	labs := 0
 	for _, sl := range ch.Slides {
 		for _, lab := range sl.Labs {
@@ -269,12 +292,13 @@ func (r *runner) chapter(ctx context.Context, ch parser.Chapter) report.ChapterR
 func (r *runner) lab(ctx context.Context, sl parser.Slide, lab parser.Lab) report.LabResult {
 	start := time.Now()
 	lr := report.LabResult{File: lab.Pos.File, Line: lab.Pos.Line, Slide: sl.Number, SlideTitle: sl.Title, Status: report.Passed}
+	r.au.slide(&lr, sl)
 	st := &labState{r: r, lab: lab, last: lastCommand(lab.Steps)}
-	for i, step := range lab.Steps {
+	for i := range lab.Steps {
 		if ctx.Err() != nil {
 			break
 		}
-		sr := st.step(ctx, i, step)
+		sr := r.au.step(ctx, st, &lr, sl, i)
 		lr.Steps = append(lr.Steps, sr)
 		r.opts.Sink.StepDone(lr, sr)
 		if sr.Status == report.Failed || sr.Status == report.Error {
@@ -283,6 +307,9 @@ func (r *runner) lab(ctx context.Context, sl parser.Slide, lab parser.Lab) repor
 				r.stop = true
 				break
 			}
+		}
+		if r.stop {
+			break
 		}
 	}
 	if len(lr.Steps) == 0 {
