@@ -32,6 +32,7 @@ type runFlags struct {
 	chapter     string
 	slide       string
 	from, to    string
+	authorFlags
 }
 
 func newRunCmd(st streams) *cobra.Command {
@@ -65,12 +66,13 @@ Exit status: 0 when every step passed (or was skipped for a stated reason),
 	fl.IntVar(&f.nodes, "nodes", 3, "number of nodes of the fake cluster (node1…nodeN)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only failures and the summary")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "also print the output of passing steps")
-	fl.StringArrayVar(&f.reports, "report", nil, "also write a report: json=FILE or junit=FILE (repeatable)")
+	fl.StringArrayVar(&f.reports, "report", nil, "also write a report: json=FILE, junit=FILE or html=FILE (repeatable)")
 	fl.StringVar(&f.chapter, "chapter", "", "run only chapters whose path contains this text")
 	fl.StringVar(&f.slide, "slide", "", "run only slides N or N-M of each chapter (numbers as `labrun list` shows them)")
 	fl.StringVar(&f.from, "from", "", "start at the first slide whose title contains this text")
 	fl.StringVar(&f.to, "to", "", "stop after the first slide (from --from on) whose title contains this text")
 	fl.StringVar(&f.color, "color", "auto", "colours: auto (on a terminal, unless NO_COLOR is set), always, never")
+	f.authorFlags.add(cmd, true)
 	return cmd
 }
 
@@ -90,11 +92,16 @@ func runRun(cmd *cobra.Command, st streams, f runFlags, args []string) error {
 			return &exitError{exitUsage, err}
 		}
 	}
-	deck, left, err := executor.Select(deck, sel)
+	deck, before, left, err := executor.SplitPrepare(deck, sel)
 	if err != nil {
 		return &exitError{exitUsage, err}
 	}
-	if left > 0 {
+	if f.step {
+		return runStep(cmd, st, f, deck, before, reports)
+	}
+	if left > 0 && f.prepare {
+		fmt.Fprintf(st.err, "labrun: %d labs left out by %s; those before it are replayed quietly first (--prepare)\n", left, sel)
+	} else if left > 0 {
 		fmt.Fprintf(st.err, "labrun: %d labs left out by %s; their steps, hidden setup included, do not run\n", left, sel)
 	}
 	color, err := useColor(f.color, st.out)
@@ -108,6 +115,7 @@ func runRun(cmd *cobra.Command, st streams, f runFlags, args []string) error {
 		Cluster: f.cluster, KeepCluster: f.keepCluster, Namespace: f.namespace, Kubectl: f.kubectl, Timeout: f.timeout, FailFast: f.failFast,
 		KeepSandbox: f.keepSandbox, TypeDelay: f.typeDelay, Seed: f.seed, Nodes: f.nodes,
 		Sink: sink, Log: st.err,
+		Record: f.record, Screens: wantScreens(reports), Prepare: f.prepared(before),
 	})
 	var se *executor.SetupError
 	if errors.As(err, &se) {
