@@ -110,7 +110,22 @@ func (m *Mux) StyledWindow() string {
 			}
 		}
 	}
+	// Rows below every pane's text hold only borders: leave them out.
+	for len(win) > 1 && bordersOnly(win[len(win)-1]) {
+		win = win[:len(win)-1]
+	}
 	return strings.Join(trimBlankRows(sgrRows(win)), "\n")
+}
+
+func bordersOnly(row []vt10x.Glyph) bool {
+	for _, g := range row {
+		switch g.Char {
+		case ' ', 0, '│', '─', '┼':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // sgrRows renders glyphs as text with the SGR sequences that reproduce their
