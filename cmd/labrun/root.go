@@ -107,6 +107,6 @@ checks the exit statuses and the output the slides promise.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newRunCmd(st), newStepCmd(st), newListCmd(st), newLintCmd(st), newVersionCmd(st), newDoctorCmd(st), newClusterCmd(st))
+	root.AddCommand(newRunCmd(st), newStepCmd(st), newWatchCmd(st), newListCmd(st), newLintCmd(st), newVersionCmd(st), newDoctorCmd(st), newClusterCmd(st))
 	return root
 }
