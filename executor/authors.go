@@ -45,12 +45,14 @@ func (a *authors) tap() func(pane, cols, rows int, b []byte) {
 	return a.rec.Tap
 }
 
-// close finishes the recordings.
+// close finishes the recordings; it may be called again.
 func (a *authors) close() error {
 	if a.rec == nil {
 		return nil
 	}
-	return a.rec.Close()
+	rec := a.rec
+	a.rec = nil
+	return rec.Close()
 }
 
 // chapter starts the casts of a chapter: NN-name.paneN.cast.
