@@ -139,11 +139,7 @@ func Run(ctx context.Context, deck *parser.Deck, opts Options) (res *report.Run,
 	if err != nil {
 		return nil, &SetupError{err}
 	}
-	defer func() {
-		if cerr := au.close(); cerr != nil {
-			res.Notes = append(res.Notes, cerr.Error())
-		}
-	}()
+	defer au.close() // when the shells do not start
 	r := &runner{opts: opts, sb: sb, cluster: cl, env: sb.env(cl.Kubeconfig()), au: au}
 	mux, err := tmux.New(ctx, tmux.Options{
 		Shell: opts.Shell, Env: r.env, Dir: sb.home, StateDir: sb.state,
@@ -154,6 +150,12 @@ func Run(ctx context.Context, deck *parser.Deck, opts Options) (res *report.Run,
 	}
 	r.mux = mux
 	defer mux.Close()
+	// The casts end with the last step, before the shells are ended.
+	defer func() {
+		if cerr := au.close(); cerr != nil {
+			res.Notes = append(res.Notes, cerr.Error())
+		}
+	}()
 
 	au.prepare(ctx, r)
 	for _, ch := range deck.Chapters {
