@@ -34,6 +34,7 @@ type TermStepper struct {
 
 	mu   sync.Mutex // serialises writes to out
 	slot int        // the last slide shown, to show a new one in full
+	ran  bool       // a step's result is on the screen
 }
 
 // NewTermStepper reads keys from in and draws on out, cols×rows (0: the
@@ -80,10 +81,25 @@ func (s *TermStepper) style(code, text string) string {
 
 // Before shows the step about to run and asks what to do.
 func (s *TermStepper) Before(ctx context.Context, at StepPoint) Action {
-	s.mu.Lock()
-	var b strings.Builder
 	step := at.Lab.Steps[at.Index]
 	newSlide := at.Index == 0 || s.slot != at.Slide.Pos.Line
+	if newSlide && s.ran && s.tty {
+		// Leave the last step's screen up until the author has read it.
+		s.say(s.style(sgrBold, s.cut(fmt.Sprintf("end of the lab  [Enter] next: slide %d: %s  [q]uit ", at.Slide.Number, at.Slide.Title), false)))
+		for {
+			k, err := s.key(ctx)
+			if err != nil || k == 'q' || k == 3 || k == 4 {
+				s.say("q\n")
+				return ActionQuit
+			}
+			if k == '\r' || k == '\n' {
+				break
+			}
+		}
+	}
+	s.mu.Lock()
+	s.ran = false
+	var b strings.Builder
 	s.slot = at.Slide.Pos.Line
 	nl := "\n"
 	if newSlide || !s.tty {
@@ -324,5 +340,8 @@ func (s *TermStepper) Done(res report.StepResult) {
 			b.WriteByte('\n')
 		}
 	}
+	s.mu.Lock()
+	s.ran = true
+	s.mu.Unlock()
 	s.say(b.String())
 }
