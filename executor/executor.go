@@ -64,6 +64,15 @@ type Options struct {
 	Repo string
 	// Hints explains failed steps from the run's history (nil: no hints).
 	Hints *content.Hinter
+
+	// Author features (authors.go). Record is a directory for asciicasts,
+	// one per chapter and pane. Screens keeps each slide's markdown and the
+	// window after each step in the results, for the HTML report. Stepper,
+	// if set, is asked before each step. Prepare is replayed quietly first.
+	Record  string
+	Screens bool
+	Stepper Stepper
+	Prepare *parser.Deck
 }
 
 func (o *Options) defaults() {
@@ -142,7 +151,12 @@ func Run(ctx context.Context, deck *parser.Deck, opts Options) (res *report.Run,
 		}
 	}()
 
-	r := &runner{opts: opts, sb: sb, cluster: cl, env: sb.env(cl.Kubeconfig())}
+	au, err := newAuthors(opts)
+	if err != nil {
+		return nil, &SetupError{err}
+	}
+	defer au.close() // when the shells do not start
+	r := &runner{opts: opts, sb: sb, cluster: cl, env: sb.env(cl.Kubeconfig()), au: au}
 	// A reader reproducing the run needs both versions; not knowing them
 	// does not stop the run.
 	res.KubectlVersion, res.ServerVersion, _ = versions(ctx, kubectl, r.env)
@@ -151,14 +165,21 @@ func Run(ctx context.Context, deck *parser.Deck, opts Options) (res *report.Run,
 	}
 	mux, err := tmux.New(ctx, tmux.Options{
 		Shell: opts.Shell, Env: r.env, Dir: sb.home, StateDir: sb.state,
-		Cols: opts.Cols, Rows: opts.Rows, TypeDelay: opts.TypeDelay,
+		Cols: opts.Cols, Rows: opts.Rows, TypeDelay: opts.TypeDelay, Tap: au.tap(),
 	})
 	if err != nil {
 		return nil, &SetupError{fmt.Errorf("starting the lab shell: %w", err)}
 	}
 	r.mux = mux
 	defer mux.Close()
+	// The casts end with the last step, before the shells are ended.
+	defer func() {
+		if cerr := au.close(); cerr != nil {
+			res.Notes = append(res.Notes, cerr.Error())
+		}
+	}()
 
+	au.prepare(ctx, r)
 	for _, ch := range deck.Chapters {
 		cr := r.chapter(ctx, ch)
 		res.Chapters = append(res.Chapters, cr)
@@ -309,6 +330,7 @@ type runner struct {
 	// failed steps should have set: later failures name them as causes.
 	lost  string
 	unset map[string]string
+	au    *authors
 }
 
 func (r *runner) chapter(ctx context.Context, ch parser.Chapter) report.ChapterResult {
@@ -316,6 +338,9 @@ func (r *runner) chapter(ctx context.Context, ch parser.Chapter) report.ChapterR
 	cr := report.ChapterResult{File: ch.File, Title: ch.Title, Status: report.Passed}
 	r.opts.Sink.ChapterStarted(cr)
 	r.lost, r.unset = "", map[string]string{}
+	if err := r.au.chapter(r.mux, ch); err != nil {
+		r.notes = append(r.notes, err.Error())
+	}
 	labs := 0
 	for _, sl := range ch.Slides {
 		for _, lab := range sl.Labs {
@@ -350,6 +375,7 @@ func (r *runner) chapter(ctx context.Context, ch parser.Chapter) report.ChapterR
 func (r *runner) lab(ctx context.Context, sl parser.Slide, lab parser.Lab) report.LabResult {
 	start := time.Now()
 	lr := report.LabResult{File: lab.Pos.File, Line: lab.Pos.Line, Slide: sl.Number, SlideTitle: sl.Title, Status: report.Passed}
+	r.au.slide(&lr, sl)
 	st := &labState{r: r, lab: lab, last: lastCommand(lab.Steps)}
 	// A step that opened terminals is reported when they close, at the end
 	// of the lab: what they show counts for it.
@@ -361,7 +387,7 @@ func (r *runner) lab(ctx context.Context, sl parser.Slide, lab parser.Lab) repor
 		n := len(st.terms)
 		sr, gated := r.gate.hold(step)
 		if !gated {
-			sr = st.step(ctx, i, step)
+			sr = r.au.step(ctx, st, &lr, sl, i)
 		}
 		r.opts.Hints.Explain(&sr)
 		lr.Steps = append(lr.Steps, sr)
@@ -379,6 +405,9 @@ func (r *runner) lab(ctx context.Context, sl parser.Slide, lab parser.Lab) repor
 				r.stop = true
 				break
 			}
+		}
+		if r.stop {
+			break
 		}
 	}
 	if len(st.terms) > 0 {

@@ -99,6 +99,12 @@ type LabResult struct {
 	Status     Status        `json:"status"`
 	Duration   time.Duration `json:"duration_ns"`
 	Steps      []StepResult  `json:"steps"`
+
+	// SlideSource is the slide's markdown (increments included) and
+	// SlideLine its first line in File, for the HTML report to show beside
+	// the terminal; they are not part of the JSON report.
+	SlideSource string `json:"-"`
+	SlideLine   int    `json:"-"`
 }
 
 // NotRun reports whether the lab never started: the run was interrupted
@@ -133,4 +139,7 @@ type StepResult struct {
 	// Cause names an earlier event this step's failure follows from ("after
 	// pane 0 was replaced at x.md:216"), so one cause reads as one failure.
 	Cause string `json:"cause,omitempty"`
+	// Window is the whole terminal window after the step, panes laid out as
+	// tmux would, colours as ANSI SGR sequences (for the HTML report).
+	Window string `json:"-"`
 }

@@ -31,6 +31,9 @@ type Options struct {
 	Rows      int           //
 	TypeDelay time.Duration // 0 = full speed; else a delay between typed characters (demos)
 	Host      string        // the name in the prompt, "[node1] ~$ "; default "node1"
+	// Tap, if set, gets everything a pane prints (markers stripped), with
+	// the pane's id and size: a Recorder's Tap records it.
+	Tap func(pane, cols, rows int, b []byte)
 }
 
 // Mux is one tmux window: panes, the active and the last pane, a layout.
@@ -122,7 +125,7 @@ func (m *Mux) startShell(ctx context.Context, p *Pane, cols, rows int, dir, rest
 	sh, err := startShell(ctx, shellConfig{
 		id: p.id, path: m.opts.Shell, env: append(append([]string(nil), m.opts.Env...), "LABRUN_PANE="+strconv.Itoa(p.id)),
 		dir: dir, stateDir: m.opts.StateDir, cols: cols, rows: rows,
-		typeDelay: m.opts.TypeDelay, prompt: m.opts.Host, restoreEnv: restoreEnv,
+		typeDelay: m.opts.TypeDelay, prompt: m.opts.Host, restoreEnv: restoreEnv, tap: m.opts.Tap,
 	})
 	if err != nil {
 		return nil, err

@@ -43,6 +43,7 @@ type shell struct {
 
 	stateDir  string
 	typeDelay time.Duration
+	tap       func(id, cols, rows int, b []byte) // Options.Tap
 
 	writeMu       sync.Mutex    // serialises writes to ptm
 	resp          chan []byte   // terminal answers (cursor reports) for the responder
@@ -91,6 +92,7 @@ type shellConfig struct {
 	typeDelay  time.Duration
 	prompt     string
 	restoreEnv string // an `export -p` file to source at start (recovery), or ""
+	tap        func(id, cols, rows int, b []byte)
 }
 
 func (c shellConfig) rcPath() string {
@@ -196,6 +198,7 @@ func startShell(ctx context.Context, c shellConfig) (*shell, error) {
 		ptm:           ptm,
 		stateDir:      c.stateDir,
 		typeDelay:     c.typeDelay,
+		tap:           c.tap,
 		resp:          make(chan []byte, 16),
 		exited:        make(chan struct{}),
 		handled:       make(chan struct{}),
@@ -292,6 +295,12 @@ func (s *shell) feedText(b []byte) {
 	n, _ := s.term.Write(b)
 	if n < len(b) && len(b)-n < 4 { // an incomplete rune waits for its tail
 		s.utf8carry = append([]byte(nil), b[n:]...)
+	}
+	if s.tap != nil && n > 0 {
+		s.term.Lock()
+		cols, rows := s.term.Size()
+		s.term.Unlock()
+		s.tap(s.id, cols, rows, b[:n])
 	}
 	s.mu.Lock()
 	if s.capturing {

@@ -26,13 +26,23 @@ func parseReports(specs []string) ([]reportSpec, error) {
 			return nil, fmt.Errorf("--report %q: want FORMAT=FILE, e.g. json=report.json or junit=junit.xml", s)
 		}
 		switch format {
-		case "json", "junit":
+		case "json", "junit", "html":
 		default:
-			return nil, fmt.Errorf("--report %q: unknown format %q (want json or junit)", s, format)
+			return nil, fmt.Errorf("--report %q: unknown format %q (want json, junit or html)", s, format)
 		}
 		out = append(out, reportSpec{format, path})
 	}
 	return out, nil
+}
+
+// wantScreens says whether a report needs the slides and windows kept.
+func wantScreens(specs []reportSpec) bool {
+	for _, s := range specs {
+		if s.format == "html" {
+			return true
+		}
+	}
+	return false
 }
 
 // writeReports renders every requested report. Each file is written whole
@@ -46,6 +56,8 @@ func writeReports(specs []reportSpec, r *report.Run) error {
 			err = report.WriteJSON(&buf, r)
 		case "junit":
 			err = report.WriteJUnit(&buf, r)
+		case "html":
+			err = report.WriteHTML(&buf, r)
 		}
 		if err != nil {
 			return err

@@ -39,6 +39,7 @@ type runFlags struct {
 	strict      bool
 	repo        string
 	allowEmpty  bool
+	authorFlags
 }
 
 func newRunCmd(st streams) *cobra.Command {
@@ -79,7 +80,7 @@ usage error, unreadable input or no cluster, 130 when interrupted (Ctrl-C).`,
 	fl.IntVar(&f.nodes, "nodes", 3, "number of nodes of the fake cluster (node1…nodeN)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only failures and the summary")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "also print the output of passing steps")
-	fl.StringArrayVar(&f.reports, "report", nil, "write a report as well: `FORMAT=FILE`, FORMAT json or junit (repeatable)")
+	fl.StringArrayVar(&f.reports, "report", nil, "write a report as well: `FORMAT=FILE`, FORMAT json, junit or html (repeatable)")
 	fl.StringVar(&f.chapter, "chapter", "", "run only chapters whose path contains this text")
 	fl.StringVar(&f.slide, "slide", "", "run only these `SLIDES` of each chapter: N, N-M, N- or a list such as 3,5-7 (numbers as labrun list shows them)")
 	fl.StringVar(&f.from, "from", "", "start at the first slide whose title contains this text")
@@ -88,6 +89,7 @@ usage error, unreadable input or no cluster, 130 when interrupted (Ctrl-C).`,
 	fl.StringVar(&f.repo, "repo", "", "checkout a `git clone` of the deck's repository gets (default: the git checkout holding the deck, as it is on disk)")
 	fl.BoolVar(&f.allowEmpty, "allow-empty", false, "exit 0 even when there is nothing to replay")
 	fl.StringVar(&f.color, "color", "auto", "colours: auto (on a terminal, unless NO_COLOR is set), always, never")
+	f.authorFlags.add(cmd, true)
 	_ = cmd.RegisterFlagCompletionFunc("cluster", completeCluster)
 	_ = cmd.RegisterFlagCompletionFunc("color", cobra.FixedCompletions([]string{"auto", "always", "never"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("report", completeReport)
@@ -110,7 +112,7 @@ func completeReport(_ *cobra.Command, _ []string, toComplete string) ([]cobra.Co
 	if strings.Contains(toComplete, "=") {
 		return nil, cobra.ShellCompDirectiveDefault
 	}
-	return []cobra.Completion{"json=", "junit="}, cobra.ShellCompDirectiveNoSpace | cobra.ShellCompDirectiveNoFileComp
+	return []cobra.Completion{"json=", "junit=", "html="}, cobra.ShellCompDirectiveNoSpace | cobra.ShellCompDirectiveNoFileComp
 }
 
 // validate refuses flag values a run cannot honour, before anything starts.
@@ -162,11 +164,16 @@ func runRun(cmd *cobra.Command, st streams, f runFlags, args []string) error {
 	findings, repo := checkContent(cmd.Context(), args, deck, f.kubectl, st)
 	printDiagnostics(st.err, content.Diagnostics(findings))
 	hints := content.NewHinter(content.Facts{Findings: findings, Deck: deck, Repo: repo, Installed: installed})
-	deck, left, err := executor.Select(deck, sel)
+	deck, before, left, err := executor.SplitPrepare(deck, sel)
 	if err != nil {
 		return &exitError{exitUsage, err}
 	}
-	if left > 0 {
+	if f.step {
+		return runStep(cmd, st, f, deck, before, reports)
+	}
+	if left > 0 && f.prepare {
+		fmt.Fprintf(st.err, "labrun: %s left out by %s; those before it are replayed quietly first (--prepare)\n", text.Plural(left, "lab"), sel)
+	} else if left > 0 {
 		fmt.Fprintf(st.err, "labrun: %s left out by %s; their steps, hidden setup included, do not run\n", text.Plural(left, "lab"), sel)
 	}
 	if n := countSteps(deck); n == 0 && !f.allowEmpty {
@@ -179,6 +186,7 @@ func runRun(cmd *cobra.Command, st streams, f runFlags, args []string) error {
 		Cluster: f.cluster, KeepCluster: f.keepCluster, Namespace: f.namespace, Kubectl: f.kubectl, Timeout: f.timeout, FailFast: f.failFast,
 		KeepSandbox: f.keepSandbox, TypeDelay: f.typeDelay, Seed: f.seed, Nodes: f.nodes,
 		Sink: sink, Log: st.err, Strict: f.strict, Repo: f.repo, Hints: hints,
+		Record: f.record, Screens: wantScreens(reports), Prepare: f.prepared(before),
 	})
 	if err != nil {
 		// The run never started (a *executor.SetupError): no kubectl, no

@@ -1,0 +1,215 @@
+package executor
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/labrun/labrun/parser"
+	"github.com/labrun/labrun/report"
+)
+
+// WatchOptions configure Watch.
+type WatchOptions struct {
+	// Paths are the files to watch: the chapters and manifests loaded.
+	Paths []string
+	// Load reads the deck again after a save.
+	Load func() (*parser.Deck, []parser.Diagnostic, error)
+	// Run is the options of each replay. Its Sink is asked for anew by
+	// NewSink before each one, and Prepare is set by Watch.
+	Run     Options
+	NewSink func() report.Sink
+	// Round is told about each replay before it starts (from is "" for the
+	// whole deck) and after it ends (res nil when it was cut short by a save).
+	Started func(round int, from string, prepared int)
+	Ended   func(round int, res *report.Run, err error)
+	// Diagnostics receives the problems of a deck read after a save.
+	Diagnostics func([]parser.Diagnostic)
+	// Poll is how often the files are looked at (default 200 ms). Polling
+	// sees saves by rename, as editors do them, on every file system.
+	Poll time.Duration
+}
+
+// Watch replays the deck, then, each time a file is saved, replays it again
+// from the first slide that changed, until ctx ends. Each replay starts
+// from a fresh cluster and fresh shells (the fake cluster starts in well
+// under a second), and the state of the slides before the change is
+// rebuilt by replaying their labs quickly and quietly first (as --prepare
+// does). A save during a replay cuts it short and starts the next.
+func Watch(ctx context.Context, o WatchOptions) error {
+	if o.Poll <= 0 {
+		o.Poll = 200 * time.Millisecond
+	}
+	deck, diags, err := o.Load()
+	if err != nil {
+		return err
+	}
+	if o.Diagnostics != nil && len(diags) > 0 {
+		o.Diagnostics(diags)
+	}
+	stamp := fingerprint(o.Paths)
+	var prev *parser.Deck // the deck of the last replay
+	for round := 1; ; round++ {
+		selected, before, from := deck, (*parser.Deck)(nil), ""
+		if prev != nil {
+			ci, si, ok := firstChange(prev, deck)
+			if !ok {
+				selected = nil
+			} else {
+				selected, before = splitAt(deck, ci, si)
+				sl := deck.Chapters[ci].Slides[si]
+				from = fmt.Sprintf("%s slide %d (%s)", deck.Chapters[ci].File, sl.Number, sl.Title)
+			}
+		}
+		prev = deck
+		runCtx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		if selected != nil && countLabs(selected) > 0 {
+			opts := o.Run
+			opts.Prepare = before
+			if o.NewSink != nil {
+				opts.Sink = o.NewSink()
+			}
+			if o.Started != nil {
+				o.Started(round, from, countLabs(before))
+			}
+			go func() {
+				defer close(done)
+				res, err := Run(runCtx, selected, opts)
+				if runCtx.Err() != nil && ctx.Err() == nil {
+					res = nil // cut short by a save
+				}
+				if o.Ended != nil {
+					o.Ended(round, res, err)
+				}
+			}()
+		} else {
+			close(done)
+			if o.Ended != nil {
+				o.Ended(round, nil, errors.New("no lab changed: nothing to replay"))
+			}
+		}
+		// Wait for a save (a changed fingerprint that holds for one more poll,
+		// so a half-written file is not read) or the end.
+		changed := false
+		tick := time.NewTicker(o.Poll)
+		for !changed {
+			select {
+			case <-ctx.Done():
+				tick.Stop()
+				cancel()
+				<-done
+				return nil
+			case <-tick.C:
+				now := fingerprint(o.Paths)
+				if now == stamp {
+					continue
+				}
+				time.Sleep(o.Poll / 2)
+				if again := fingerprint(o.Paths); again != now {
+					continue
+				}
+				stamp = now
+				changed = true
+			}
+		}
+		tick.Stop()
+		cancel()
+		<-done
+		nd, diags, err := o.Load()
+		if o.Diagnostics != nil && len(diags) > 0 {
+			o.Diagnostics(diags)
+		}
+		if err != nil || nd == nil {
+			if o.Ended != nil {
+				o.Ended(round, nil, fmt.Errorf("reading the deck after the save: %w", err))
+			}
+			continue
+		}
+		deck = nd
+	}
+}
+
+// fingerprint is a hash of the watched files' contents (a missing file, in
+// the middle of a save by rename, counts as a content of its own).
+func fingerprint(paths []string) [32]byte {
+	h := sha256.New()
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			fmt.Fprintf(h, "missing %s\n", p)
+			continue
+		}
+		fmt.Fprintf(h, "%s %d\n", p, len(b))
+		h.Write(b)
+	}
+	var out [32]byte
+	copy(out[:], h.Sum(nil))
+	return out
+}
+
+// firstChange finds the first slide of b that differs from a's (its text,
+// labs or place), or the first new one.
+func firstChange(a, b *parser.Deck) (ci, si int, ok bool) {
+	for ci = range b.Chapters {
+		if ci >= len(a.Chapters) || a.Chapters[ci].File != b.Chapters[ci].File {
+			return ci, 0, len(b.Chapters[ci].Slides) > 0
+		}
+		as, bs := a.Chapters[ci].Slides, b.Chapters[ci].Slides
+		for si = range bs {
+			if si >= len(as) || !sameSlide(as[si], bs[si]) {
+				return ci, si, true
+			}
+		}
+	}
+	return 0, 0, false
+}
+
+func sameSlide(a, b parser.Slide) bool {
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	return string(ja) == string(jb)
+}
+
+// splitAt cuts deck before slide si of chapter ci.
+func splitAt(deck *parser.Deck, ci, si int) (from, before *parser.Deck) {
+	from = &parser.Deck{File: deck.File, Title: deck.Title}
+	before = &parser.Deck{File: deck.File, Title: deck.Title}
+	for i, ch := range deck.Chapters {
+		switch {
+		case i < ci:
+			before.Chapters = append(before.Chapters, ch)
+		case i > ci:
+			from.Chapters = append(from.Chapters, ch)
+		default:
+			b, f := ch, ch
+			b.Slides = ch.Slides[:si]
+			f.Slides = ch.Slides[si:]
+			if len(b.Slides) > 0 {
+				before.Chapters = append(before.Chapters, b)
+			}
+			from.Chapters = append(from.Chapters, f)
+		}
+	}
+	if len(before.Chapters) == 0 {
+		before = nil
+	}
+	return from, before
+}
+
+func countLabs(d *parser.Deck) int {
+	if d == nil {
+		return 0
+	}
+	n := 0
+	for _, ch := range d.Chapters {
+		for _, sl := range ch.Slides {
+			n += len(sl.Labs)
+		}
+	}
+	return n
+}
