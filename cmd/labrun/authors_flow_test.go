@@ -147,7 +147,7 @@ func TestStepPlainPrompts(t *testing.T) {
 	needKubectl(t)
 	var out, errs bytes.Buffer
 	code := execute(context.Background(), []string{"step", "../../fixtures/authors/broken.md"},
-		streams{strings.NewReader("\nc\n"), &out, &errs})
+		streams{in: strings.NewReader("\nc\n"), out: &out, err: &errs})
 	if code != 1 {
 		t.Errorf("exit %d, want 1 (the fixture's expected output is wrong)\n%s\n%s", code, out.String(), errs.String())
 	}
@@ -199,7 +199,7 @@ func TestWatchReplaysFromChangedSlide(t *testing.T) {
 	var out, errs syncBuffer
 	codec := make(chan int, 1)
 	go func() {
-		codec <- execute(ctx, []string{"watch", "--color", "never", "--poll", "100ms", path}, streams{strings.NewReader(""), &out, &errs})
+		codec <- execute(ctx, []string{"watch", "--color", "never", "--poll", "100ms", path}, streams{in: strings.NewReader(""), out: &out, err: &errs})
 	}()
 	waitCount := func(what string, n int) time.Time {
 		t.Helper()
