@@ -107,6 +107,7 @@ checks the exit statuses and the output the slides promise.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newRunCmd(st), newListCmd(st), newLintCmd(st), newVersionCmd(st), newDoctorCmd(st), newClusterCmd(st))
+	root.AddCommand(newRunCmd(st), newListCmd(st), newLintCmd(st), newVersionCmd(st), newDoctorCmd(st), newClusterCmd(st),
+		newCompareCmd(st), newMergeCmd(st), newRegressCmd(st), newBisectCmd(st), newBisectJudgeCmd(st))
 	return root
 }

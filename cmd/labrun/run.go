@@ -1,8 +1,9 @@
 package main
 
 import (
-	"errors"
+	"context"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -32,6 +33,14 @@ type runFlags struct {
 	chapter     string
 	slide       string
 	from, to    string
+	// Regression runs: replay the deck as it was at a git revision, one
+	// shard of its chapters, several units at once.
+	gitRef     string
+	shard      string
+	durations  string
+	jobs       int
+	standalone bool
+	update     string // "", "ask" or "yes"
 }
 
 func newRunCmd(st streams) *cobra.Command {
@@ -71,6 +80,7 @@ Exit status: 0 when every step passed (or was skipped for a stated reason),
 	fl.StringVar(&f.from, "from", "", "start at the first slide whose title contains this text")
 	fl.StringVar(&f.to, "to", "", "stop after the first slide (from --from on) whose title contains this text")
 	fl.StringVar(&f.color, "color", "auto", "colours: auto (on a terminal, unless NO_COLOR is set), always, never")
+	addRegressionFlags(fl, &f)
 	return cmd
 }
 
@@ -79,52 +89,77 @@ func runRun(cmd *cobra.Command, st streams, f runFlags, args []string) error {
 	if err != nil {
 		return &exitError{exitUsage, err}
 	}
-	deck, diags, err := loadDecks(args)
+	res, err := replay(cmd.Context(), st, f, args)
 	if err != nil {
 		return err
 	}
-	printDiagnostics(st.err, diags)
-	sel := executor.Selection{Chapter: f.chapter, From: f.from, To: f.to}
-	if f.slide != "" {
-		if sel.SlideFrom, sel.SlideTo, err = executor.ParseSlideRange(f.slide); err != nil {
-			return &exitError{exitUsage, err}
-		}
-	}
-	deck, left, err := executor.Select(deck, sel)
-	if err != nil {
-		return &exitError{exitUsage, err}
-	}
-	if left > 0 {
-		fmt.Fprintf(st.err, "labrun: %d labs left out by %s; their steps, hidden setup included, do not run\n", left, sel)
-	}
-	color, err := useColor(f.color, st.out)
-	if err != nil {
-		return &exitError{exitUsage, err}
-	}
-	live, width := terminal(st.out)
-	sink := report.NewConsole(st.out, report.ConsoleOptions{Color: color, Quiet: f.quiet, Verbose: f.verbose, Live: live, Width: width})
-	defer sink.Close()
-	res, err := executor.Run(cmd.Context(), deck, executor.Options{
-		Cluster: f.cluster, KeepCluster: f.keepCluster, Namespace: f.namespace, Kubectl: f.kubectl, Timeout: f.timeout, FailFast: f.failFast,
-		KeepSandbox: f.keepSandbox, TypeDelay: f.typeDelay, Seed: f.seed, Nodes: f.nodes,
-		Sink: sink, Log: st.err,
-	})
-	var se *executor.SetupError
-	if errors.As(err, &se) {
-		return &exitError{exitUsage, err}
-	}
-	if err != nil {
-		return &exitError{exitUsage, err}
-	}
-	sink.Close()
 	githubAnnotations(st.out, res)
 	if err := writeReports(reports, res); err != nil {
 		return &exitError{exitUsage, err}
+	}
+	if f.update != "" {
+		if err := updateExpected(st, res, f.update); err != nil {
+			return &exitError{exitUsage, err}
+		}
 	}
 	if res.Status != report.Passed {
 		return &exitError{code: exitFailed}
 	}
 	return nil
+}
+
+// replay loads, selects and replays the decks args name as f says, at
+// f.gitRef when set, printing progress to st.out; errors carry exit codes.
+func replay(ctx context.Context, st streams, f runFlags, args []string) (*report.Run, error) {
+	if f.gitRef != "" {
+		return replayAt(ctx, st, f, args)
+	}
+	deck, diags, err := loadDecks(args)
+	if err != nil {
+		return nil, err
+	}
+	printDiagnostics(st.err, diags)
+	sel := executor.Selection{Chapter: f.chapter, From: f.from, To: f.to}
+	if f.slide != "" {
+		if sel.SlideFrom, sel.SlideTo, err = executor.ParseSlideRange(f.slide); err != nil {
+			return nil, &exitError{exitUsage, err}
+		}
+	}
+	deck, left, err := executor.Select(deck, sel)
+	if err != nil {
+		return nil, &exitError{exitUsage, err}
+	}
+	if left > 0 {
+		fmt.Fprintf(st.err, "labrun: %d labs left out by %s; their steps, hidden setup included, do not run\n", left, sel)
+	}
+	if deck, err = shardDeck(deck, f); err != nil {
+		return nil, &exitError{exitUsage, err}
+	}
+	color, err := useColor(f.color, st.out)
+	if err != nil {
+		return nil, &exitError{exitUsage, err}
+	}
+	if f.jobs > 1 {
+		return replayParallel(ctx, st, f, deck, args, color)
+	}
+	live, width := terminal(st.out)
+	sink := report.NewConsole(st.out, report.ConsoleOptions{Color: color, Quiet: f.quiet, Verbose: f.verbose, Live: live, Width: width})
+	defer sink.Close()
+	res, err := executor.Run(ctx, deck, f.options(sink, st.err))
+	if err != nil {
+		return nil, &exitError{exitUsage, err}
+	}
+	sink.Close()
+	return res, nil
+}
+
+// options are the executor's options for f, results going to sink.
+func (f runFlags) options(sink report.Sink, log io.Writer) executor.Options {
+	return executor.Options{
+		Cluster: f.cluster, KeepCluster: f.keepCluster, Namespace: f.namespace, Kubectl: f.kubectl, Timeout: f.timeout, FailFast: f.failFast,
+		KeepSandbox: f.keepSandbox, TypeDelay: f.typeDelay, Seed: f.seed, Nodes: f.nodes,
+		Sink: sink, Log: log,
+	}
 }
 
 // useColor decides on ANSI colours: never for NO_COLOR or a pipe, unless forced.
