@@ -20,6 +20,10 @@ func TestMain(m *testing.M) {
 	if code, ok := busybox.Dispatch(os.Args); ok {
 		os.Exit(code)
 	}
+	// Commands that run labrun itself (git bisect run) run this binary.
+	if os.Getenv("LABRUN_TEST_AS_MAIN") != "" && len(os.Args) > 1 && !strings.HasPrefix(os.Args[1], "-test.") {
+		os.Exit(Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
 	os.Exit(m.Run())
 }
 

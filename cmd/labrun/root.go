@@ -166,6 +166,7 @@ checks the exit statuses and the output the slides promise.`,
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &usageError{c.CommandPath(), err}
 	})
-	root.AddCommand(newRunCmd(st), newStepCmd(st), newWatchCmd(st), newListCmd(st), newLintCmd(st), newVersionCmd(st), newDoctorCmd(st), newClusterCmd(st))
+	root.AddCommand(newRunCmd(st), newStepCmd(st), newWatchCmd(st), newListCmd(st), newLintCmd(st), newVersionCmd(st), newDoctorCmd(st), newClusterCmd(st),
+		newCompareCmd(st), newMergeCmd(st), newRegressCmd(st), newBisectCmd(st), newBisectJudgeCmd(st))
 	return root
 }

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -40,6 +42,15 @@ type runFlags struct {
 	repo        string
 	allowEmpty  bool
 	authorFlags
+	// Regression runs: replay the deck as it was at a git revision, one
+	// shard of its chapters, several units at once; rewrite expectations.
+	gitRef     string
+	shard      string
+	durations  string
+	jobs       int
+	standalone bool
+	update     string // "", "ask" or "yes"
+	slideSet   bool   // --slide was given, even empty (which is refused)
 }
 
 func newRunCmd(st streams) *cobra.Command {
@@ -90,6 +101,7 @@ usage error, unreadable input or no cluster, 130 when interrupted (Ctrl-C).`,
 	fl.BoolVar(&f.allowEmpty, "allow-empty", false, "exit 0 even when there is nothing to replay")
 	fl.StringVar(&f.color, "color", "auto", "colours: auto (on a terminal, unless NO_COLOR is set), always, never")
 	f.authorFlags.add(cmd, true)
+	addRegressionFlags(fl, &f)
 	_ = cmd.RegisterFlagCompletionFunc("cluster", completeCluster)
 	_ = cmd.RegisterFlagCompletionFunc("color", cobra.FixedCompletions([]string{"auto", "always", "never"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("report", completeReport)
@@ -137,76 +149,23 @@ func runRun(cmd *cobra.Command, st streams, f runFlags, args []string) error {
 	if err != nil {
 		return &usageError{cmd.CommandPath(), err}
 	}
-	color, err := useColor(f.color, st.out, st.env)
-	if err != nil {
-		return &usageError{cmd.CommandPath(), err}
-	}
-	sel := executor.Selection{Chapter: f.chapter, From: f.from, To: f.to}
-	if cmd.Flags().Changed("slide") {
-		if sel.Slides, err = executor.ParseSlides(f.slide); err != nil {
-			return &usageError{cmd.CommandPath(), err}
-		}
-	}
-	deck, diags, err := loadDecks(args)
-	if err != nil {
+	f.slideSet = cmd.Flags().Changed("slide")
+	res, err := replay(cmd.Context(), st, f, args, reports)
+	if err != nil || res == nil {
 		return err
 	}
-	errs := printDiagnostics(st.err, diags)
-	github := st.env("GITHUB_ACTIONS") == "true"
-	if github {
-		githubDiagnostics(st.out, diags)
-	}
-	if errs > 0 {
-		return &exitError{exitUsage, fmt.Errorf("the input has %s (shown above); nothing was run", text.Plural(errs, "error"))}
-	}
-	// Content rot is found before the cluster starts; the run still goes on,
-	// and a failure it causes says so in its hint.
-	findings, repo := checkContent(cmd.Context(), args, deck, f.kubectl, st)
-	printDiagnostics(st.err, content.Diagnostics(findings))
-	hints := content.NewHinter(content.Facts{Findings: findings, Deck: deck, Repo: repo, Installed: installed})
-	deck, before, left, err := executor.SplitPrepare(deck, sel)
-	if err != nil {
-		return &exitError{exitUsage, err}
-	}
-	if f.step {
-		return runStep(cmd, st, f, deck, before, reports)
-	}
-	if left > 0 && f.prepare {
-		fmt.Fprintf(st.err, "labrun: %s left out by %s; those before it are replayed quietly first (--prepare)\n", text.Plural(left, "lab"), sel)
-	} else if left > 0 {
-		fmt.Fprintf(st.err, "labrun: %s left out by %s; their steps, hidden setup included, do not run\n", text.Plural(left, "lab"), sel)
-	}
-	if n := countSteps(deck); n == 0 && !f.allowEmpty {
-		return &exitError{exitUsage, fmt.Errorf("nothing to replay: %s has no lab steps (--allow-empty to accept that)", deck.File)}
-	}
-	live, width := terminal(st.out)
-	sink := report.NewConsole(st.out, report.ConsoleOptions{Color: color, Quiet: f.quiet, Verbose: f.verbose, Live: live, Width: width, GitHub: github})
-	defer sink.Close()
-	res, err := executor.Run(cmd.Context(), deck, executor.Options{
-		Cluster: f.cluster, KeepCluster: f.keepCluster, Namespace: f.namespace, Kubectl: f.kubectl, Timeout: f.timeout, FailFast: f.failFast,
-		KeepSandbox: f.keepSandbox, TypeDelay: f.typeDelay, Seed: f.seed, Nodes: f.nodes,
-		Sink: sink, Log: st.err, Strict: f.strict, Repo: f.repo, Hints: hints,
-		Record: f.record, Screens: wantScreens(reports), Prepare: f.prepared(before),
-	})
-	if err != nil {
-		// The run never started (a *executor.SetupError): no kubectl, no
-		// shell, no cluster; or it was interrupted while setting up.
-		if cmd.Context().Err() != nil {
-			return &exitError{exitSignals, fmt.Errorf("interrupted before the labs started: %w", err)}
-		}
-		return &exitError{exitUsage, err}
-	}
-	sink.Close()
-	b := readBuild()
-	res.Deck, res.CommandLine, res.Version, res.Commit = args, st.argv, b.version, b.commit
-	attachProblems(res, findings)
-	if github {
+	if st.env("GITHUB_ACTIONS") == "true" {
 		if err := writeGitHub(st, res); err != nil {
 			return &exitError{exitUsage, err}
 		}
 	}
 	if err := writeReports(reports, res); err != nil {
 		return &exitError{exitUsage, err}
+	}
+	if f.update != "" {
+		if err := updateExpected(st, res, f.update); err != nil {
+			return &exitError{exitUsage, err}
+		}
 	}
 	switch {
 	case res.Status == report.Interrupted:
@@ -218,6 +177,93 @@ func runRun(cmd *cobra.Command, st streams, f runFlags, args []string) error {
 		return &exitError{exitUsage, fmt.Errorf("nothing to replay: no step ran (see the reasons above; --allow-empty to accept that)")}
 	}
 	return nil
+}
+
+// replay loads, checks, selects and replays the decks args name as f says
+// (at f.gitRef when set), printing progress to st.out. It returns a nil run
+// with a nil error when the author stepped through instead (--step).
+func replay(ctx context.Context, st streams, f runFlags, args []string, reports []reportSpec) (*report.Run, error) {
+	if f.gitRef != "" {
+		return replayAt(ctx, st, f, args, reports)
+	}
+	color, err := useColor(f.color, st.out, st.env)
+	if err != nil {
+		return nil, &exitError{exitUsage, err}
+	}
+	sel := executor.Selection{Chapter: f.chapter, From: f.from, To: f.to}
+	if f.slideSet || f.slide != "" {
+		if sel.Slides, err = executor.ParseSlides(f.slide); err != nil {
+			return nil, &exitError{exitUsage, err}
+		}
+	}
+	deck, diags, err := loadDecks(args)
+	if err != nil {
+		return nil, err
+	}
+	errs := printDiagnostics(st.err, diags)
+	github := st.env("GITHUB_ACTIONS") == "true"
+	if github {
+		githubDiagnostics(st.out, diags)
+	}
+	if errs > 0 {
+		return nil, &exitError{exitUsage, fmt.Errorf("the input has %s (shown above); nothing was run", text.Plural(errs, "error"))}
+	}
+	// Content rot is found before the cluster starts; the run still goes on,
+	// and a failure it causes says so in its hint.
+	findings, repo := checkContent(ctx, args, deck, f.kubectl, st)
+	printDiagnostics(st.err, content.Diagnostics(findings))
+	hints := content.NewHinter(content.Facts{Findings: findings, Deck: deck, Repo: repo, Installed: installed})
+	deck, before, left, err := executor.SplitPrepare(deck, sel)
+	if err != nil {
+		return nil, &exitError{exitUsage, err}
+	}
+	if f.step {
+		return nil, runStep(ctx, st, f, deck, before, reports)
+	}
+	if left > 0 && f.prepare {
+		fmt.Fprintf(st.err, "labrun: %s left out by %s; those before it are replayed quietly first (--prepare)\n", text.Plural(left, "lab"), sel)
+	} else if left > 0 {
+		fmt.Fprintf(st.err, "labrun: %s left out by %s; their steps, hidden setup included, do not run\n", text.Plural(left, "lab"), sel)
+	}
+	if deck, err = shardDeck(deck, f); err != nil {
+		return nil, &exitError{exitUsage, err}
+	}
+	if n := countSteps(deck); n == 0 && !f.allowEmpty {
+		return nil, &exitError{exitUsage, fmt.Errorf("nothing to replay: %s has no lab steps (--allow-empty to accept that)", deck.File)}
+	}
+	var res *report.Run
+	if f.jobs > 1 {
+		res, err = replayParallel(ctx, st, f, deck, args, color, hints)
+	} else {
+		live, width := terminal(st.out)
+		sink := report.NewConsole(st.out, report.ConsoleOptions{Color: color, Quiet: f.quiet, Verbose: f.verbose, Live: live, Width: width, GitHub: github})
+		defer sink.Close()
+		opts := f.options(sink, st.err, hints)
+		opts.Screens, opts.Prepare = wantScreens(reports), f.prepared(before)
+		res, err = executor.Run(ctx, deck, opts)
+		sink.Close()
+	}
+	if err != nil {
+		// The run never started (a *executor.SetupError): no kubectl, no
+		// shell, no cluster; or it was interrupted while setting up.
+		if ctx.Err() != nil {
+			return nil, &exitError{exitSignals, fmt.Errorf("interrupted before the labs started: %w", err)}
+		}
+		return nil, &exitError{exitUsage, err}
+	}
+	b := readBuild()
+	res.Deck, res.CommandLine, res.Version, res.Commit = args, st.argv, b.version, b.commit
+	attachProblems(res, findings)
+	return res, nil
+}
+
+// options are the executor's options for f, results going to sink.
+func (f runFlags) options(sink report.Sink, log io.Writer, hints *content.Hinter) executor.Options {
+	return executor.Options{
+		Cluster: f.cluster, KeepCluster: f.keepCluster, Namespace: f.namespace, Kubectl: f.kubectl, Timeout: f.timeout, FailFast: f.failFast,
+		KeepSandbox: f.keepSandbox, TypeDelay: f.typeDelay, Seed: f.seed, Nodes: f.nodes,
+		Sink: sink, Log: log, Strict: f.strict, Repo: f.repo, Hints: hints, Record: f.record,
+	}
 }
 
 // countSteps counts the steps a deck would replay.

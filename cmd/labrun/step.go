@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -73,13 +74,13 @@ prompts are printed and one line is read per answer.`,
 }
 
 // runStep replays deck through a TermStepper on the command's streams.
-func runStep(cmd *cobra.Command, st streams, f runFlags, deck, before *parser.Deck, reports []reportSpec) error {
+func runStep(ctx context.Context, st streams, f runFlags, deck, before *parser.Deck, reports []reportSpec) error {
 	stepper := executor.NewTermStepper(st.in, st.out)
 	cols, rows := stepper.WindowSize()
 	if !stepper.Interactive() {
 		cols, rows = 0, 0 // the default window; nothing is drawn
 	}
-	res, err := executor.Run(cmd.Context(), deck, executor.Options{
+	res, err := executor.Run(ctx, deck, executor.Options{
 		Cluster: f.cluster, Kubectl: f.kubectl, Timeout: f.timeout, TypeDelay: f.typeDelay, Seed: f.seed,
 		Nodes: f.nodes, Log: st.err, Cols: cols, Rows: rows,
 		Record: f.record, Screens: wantScreens(reports), Prepare: f.prepared(before), Stepper: stepper,
