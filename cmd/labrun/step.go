@@ -70,6 +70,7 @@ prompts are printed and one line is read per answer.`,
 	fl.StringVar(&f.from, "from", "", "start at the first slide whose title contains this text")
 	fl.StringVar(&f.to, "to", "", "stop after the first slide whose title contains this text")
 	f.authorFlags.add(cmd, false)
+	f.nodes, f.color = 3, "auto"
 	return cmd
 }
 
