@@ -119,8 +119,12 @@ func Check(ctx context.Context, deck *parser.Deck, o Options) []Finding {
 			continue
 		}
 		c.scopes = map[int]string{}
+		outer := c.cwd
 		for _, cl := range ps.info.calls {
 			c.call(ps, cl)
+		}
+		if ps.step.Kind == parser.KindHide {
+			c.cwd = outer // hidden setup runs in a shell of its own
 		}
 	}
 	sort.SliceStable(c.findings, func(i, j int) bool {

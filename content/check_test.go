@@ -114,6 +114,10 @@ func TestCdTracking(t *testing.T) {
 		{"a docker volume names its source first", "docker run -v ~/workshop/app/workers:/src alpine", 0},
 		{"a glob the shell expands", "kubectl apply -f ~/workshop/k8s/*.yaml", 0},
 	}
+	tests = append(tests, struct {
+		name, block string
+		want        int
+	}{"a hidden step's cd does not last", "cd ~/workshop/k8s\n```\n\n<!-- ```bash cd ~/workshop``` -->\n\n```bash\nkubectl apply -f traefik.yaml", 0})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := filepath.Join(r.Root, "slides", "ch", "t.md")
