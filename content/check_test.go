@@ -209,3 +209,32 @@ func TestKubectlChecks(t *testing.T) {
 		}
 	}
 }
+
+// TestOlderKubectls: other kubectl versions found as kubectl.1.NN on PATH
+// are asked about a flag the chosen kubectl lacks, and the message names
+// them. (A real kubectl stands in for an older one here: the machine may
+// have no other version.)
+func TestOlderKubectls(t *testing.T) {
+	path := needKubectl(t)
+	dir := t.TempDir()
+	if err := os.Symlink(path, filepath.Join(dir, "kubectl.1.31")); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	cache := t.TempDir()
+	k := content.NewKubectl(path, cache)
+	k.FindOlder(cache)
+	if len(k.Older) == 0 {
+		t.Fatal("kubectl.1.31 on PATH was not found")
+	}
+	p := filepath.Join(dir, "old.md")
+	if err := os.WriteFile(p, []byte("# T\n\n.lab[\n\n```bash\nkubectl run web --generator=run-pod/v1 --image=nginx\n```\n\n]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	deck, _ := parser.Load(p, os.ReadFile)
+	fs := content.Check(context.Background(), deck, content.Options{Kubectl: k})
+	v := k.Older[0].Version(context.Background())
+	if len(fs) != 1 || !strings.Contains(fs[0].Message, "(not in kubectl "+v+" either)") {
+		t.Errorf("findings:\n%s\nwant --generator, not in kubectl %s either", list(fs), v)
+	}
+}
