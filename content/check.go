@@ -119,16 +119,29 @@ func Check(ctx context.Context, deck *parser.Deck, o Options) []Finding {
 			continue
 		}
 		c.scopes = map[int]string{}
+		outer := c.cwd
 		for _, cl := range ps.info.calls {
 			c.call(ps, cl)
+		}
+		if ps.step.Kind == parser.KindHide {
+			c.cwd = outer // hidden setup runs in a shell of its own
+		}
+	}
+	order := map[string]int{} // chapters in deck order
+	for i, ch := range deck.Chapters {
+		if _, ok := order[ch.File]; !ok {
+			order[ch.File] = i
 		}
 	}
 	sort.SliceStable(c.findings, func(i, j int) bool {
 		a, b := c.findings[i].Pos, c.findings[j].Pos
 		if a.File != b.File {
-			return false // deck order of chapters is kept
+			return order[a.File] < order[b.File]
 		}
-		return a.Line < b.Line
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Col < b.Col
 	})
 	return c.findings
 }

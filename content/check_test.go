@@ -114,6 +114,10 @@ func TestCdTracking(t *testing.T) {
 		{"a docker volume names its source first", "docker run -v ~/workshop/app/workers:/src alpine", 0},
 		{"a glob the shell expands", "kubectl apply -f ~/workshop/k8s/*.yaml", 0},
 	}
+	tests = append(tests, struct {
+		name, block string
+		want        int
+	}{"a hidden step's cd does not last", "cd ~/workshop/k8s\n```\n\n<!-- ```bash cd ~/workshop``` -->\n\n```bash\nkubectl apply -f traefik.yaml", 0})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := filepath.Join(r.Root, "slides", "ch", "t.md")
@@ -203,5 +207,34 @@ func TestKubectlChecks(t *testing.T) {
 		if !strings.Contains(string(b), s) {
 			t.Errorf("cache lacks %s", s)
 		}
+	}
+}
+
+// TestOlderKubectls: other kubectl versions found as kubectl.1.NN on PATH
+// are asked about a flag the chosen kubectl lacks, and the message names
+// them. (A real kubectl stands in for an older one here: the machine may
+// have no other version.)
+func TestOlderKubectls(t *testing.T) {
+	path := needKubectl(t)
+	dir := t.TempDir()
+	if err := os.Symlink(path, filepath.Join(dir, "kubectl.1.31")); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	cache := t.TempDir()
+	k := content.NewKubectl(path, cache)
+	k.FindOlder(cache)
+	if len(k.Older) == 0 {
+		t.Fatal("kubectl.1.31 on PATH was not found")
+	}
+	p := filepath.Join(dir, "old.md")
+	if err := os.WriteFile(p, []byte("# T\n\n.lab[\n\n```bash\nkubectl run web --generator=run-pod/v1 --image=nginx\n```\n\n]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	deck, _ := parser.Load(p, os.ReadFile)
+	fs := content.Check(context.Background(), deck, content.Options{Kubectl: k})
+	v := k.Older[0].Version(context.Background())
+	if len(fs) != 1 || !strings.Contains(fs[0].Message, "(not in kubectl "+v+" either)") {
+		t.Errorf("findings:\n%s\nwant --generator, not in kubectl %s either", list(fs), v)
 	}
 }

@@ -37,11 +37,11 @@ func Hint(history []report.StepResult, failed report.StepResult, f Facts) string
 		}
 		return hintWait(history, failed, "", f)
 	}
-	// What the step printed; the screen (which also shows earlier steps)
-	// only when it printed nothing, as a wait does.
+	// What the step printed; when that was not captured, the screen from
+	// where its command was typed (above that, earlier steps' errors).
 	out := failed.Actual
 	if strings.TrimSpace(out) == "" {
-		out = failed.Screen
+		out = screenSince(failed.Screen, failed.Command)
 	}
 	for _, rule := range hintRules {
 		if h := rule(history, failed, out, f); h != "" {
@@ -60,6 +60,22 @@ var hintRules = []func(history []report.StepResult, failed report.StepResult, ou
 	hintMissingPath,
 	hintFlag,
 	hintWait,
+}
+
+// screenSince is the part of screen after the last line showing the
+// command's first line; "" when the command is not on it.
+func screenSince(screen, command string) string {
+	first := strings.TrimSpace(strings.SplitN(command, "\n", 2)[0])
+	if first == "" {
+		return ""
+	}
+	lines := strings.Split(screen, "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if strings.Contains(lines[i], first) {
+			return strings.Join(lines[i+1:], "\n")
+		}
+	}
+	return ""
 }
 
 func at(file string, line int) string { return fmt.Sprintf("%s:%d", file, line) }

@@ -127,6 +127,18 @@ func TestHint(t *testing.T) {
 			want: []string{`"Running" never showed although w.md:10 ran`, "web    0/1     Pending   0          1s", "w.md:13"},
 		},
 		{
+			name: "an earlier step's error on the screen is not this step's",
+			failed: report.StepResult{File: "a.md", Line: 20, Kind: cmd, Command: "curl http://blue.example", Status: failed,
+				Screen: "$ kubectl create deployment blue --image=nginx\nerror: failed to create deployment: deployments.apps \"blue\" already exists\n$ curl http://blue.example\ncurl: (6) Could not resolve host\n"},
+		},
+		{
+			name: "the screen below the command, when the output was not kept",
+			failed: report.StepResult{File: "a.md", Line: 20, Kind: cmd, Command: "kuectl get pods", Status: failed,
+				Screen: "$ kubectl get pods\nNo resources found\n$ kuectl get pods\nbash: kuectl: command not found\n$ "},
+			facts: content.Facts{Deck: deck},
+			want:  []string{"kuectl is a typo of kubectl"},
+		},
+		{
 			name:   "a passed step gets no hint",
 			failed: step("a.md", 1, cmd, "kubectl create deployment blue --image=nginx", ok, `deployments.apps "blue" already exists`),
 		},

@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
@@ -99,8 +100,13 @@ func git(ctx context.Context, dir string, args ...string) (string, error) {
 	return out.String(), nil
 }
 
+// maxIndex bounds the walk of a checkout, for a deck that is in no git
+// work tree and whose folder's parent is large (a home directory).
+const maxIndex = 200000
+
 // index lists the checkout's files and directories once, from the disk
-// (the checkout as it is, uncommitted files included), skipping .git.
+// (the checkout as it is, uncommitted files included), skipping .git. Only
+// Closest needs it: a suggestion is computed when a path is missing.
 func (r *Repo) index() map[string]bool {
 	r.once.Do(func() {
 		r.files = map[string]bool{}
@@ -116,6 +122,9 @@ func (r *Repo) index() map[string]bool {
 				return nil
 			}
 			r.files[filepath.ToSlash(rel)] = true
+			if len(r.files) >= maxIndex {
+				return filepath.SkipAll
+			}
 			return nil
 		})
 	})
@@ -128,7 +137,7 @@ func (r *Repo) Exists(rel string) bool {
 	if rel == "." || rel == "" {
 		return true
 	}
-	if r.index()[rel] {
+	if _, err := os.Lstat(filepath.Join(r.Root, filepath.FromSlash(rel))); err == nil {
 		return true
 	}
 	// Globs the shell would expand (k8s/*.yaml).
