@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -397,6 +398,11 @@ func (g *gate) hold(step parser.Step) (report.StepResult, bool) {
 	if !runsShell(step) {
 		return res, false
 	}
+	if g.sshAt != "" && interactive.MatchString(step.Text) {
+		// Another session opens on top of the ssh one: the next exit
+		// is its own. Stop tracking rather than swallow it.
+		g.sshAt = ""
+	}
 	calls := Callees(step.Text)
 	var missing []string
 	for _, n := range calls {
@@ -482,6 +488,11 @@ func sshCall(text string) (host string, remote, ok bool) {
 	})
 	return host, remote, ok
 }
+
+// interactive matches a command that opens a shell of its own (kubectl or
+// docker exec/run/attach with -ti, a bare shell), whose exit is not the
+// ssh session's.
+var interactive = regexp.MustCompile(`(?m)(\b(kubectl|docker|podman)\b.*\b(exec|run|attach)\b.*\s(-[a-z]*(it|ti)[a-z]*|-i|--stdin|--tty)(\s|=|$))|^\s*(bash|sh|su|sudo -i|sudo su)\s*$`)
 
 // endsSession says whether a step ends an interactive session: `exit`,
 // `logout` or ^D.

@@ -75,7 +75,7 @@ Exit status: 0 when every step passed (or was skipped for a stated reason),
 	fl.StringVar(&f.from, "from", "", "start at the first slide whose title contains this text")
 	fl.StringVar(&f.to, "to", "", "stop after the first slide (from --from on) whose title contains this text")
 	fl.BoolVar(&f.strict, "strict", false, "fail the run when a step was skipped (a program not installed, ssh), not verified or left to the person")
-	fl.StringVar(&f.repo, "repo", "", "checkout a `git clone` of the deck's repository gets (default: the git checkout holding the deck, as it is on disk)")
+	fl.StringVar(&f.repo, "repo", "", "serve the git checkout `DIR` to clones of the deck's repository (default: the checkout holding the deck, as it is on disk)")
 	fl.BoolVar(&f.allowEmpty, "allow-empty", false, "exit 0 even when there is nothing to replay")
 	fl.StringVar(&f.color, "color", "auto", "colours: auto (on a terminal, unless NO_COLOR is set), always, never")
 	return cmd
