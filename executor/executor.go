@@ -138,9 +138,6 @@ func Run(ctx context.Context, deck *parser.Deck, opts Options) (res *report.Run,
 	}()
 
 	r := &runner{opts: opts, sb: sb, cluster: cl, env: sb.env(cl.Kubeconfig())}
-	if r.gate, err = newGate(ctx, deck, r.env); err != nil {
-		return nil, &SetupError{err}
-	}
 	mux, err := tmux.New(ctx, tmux.Options{
 		Shell: opts.Shell, Env: r.env, Dir: sb.home, StateDir: sb.state,
 		Cols: opts.Cols, Rows: opts.Rows, TypeDelay: opts.TypeDelay,
@@ -150,6 +147,9 @@ func Run(ctx context.Context, deck *parser.Deck, opts Options) (res *report.Run,
 	}
 	r.mux = mux
 	defer mux.Close()
+	if r.gate, err = newGate(ctx, deck, r.env); err != nil {
+		return nil, &SetupError{err}
+	}
 
 	for _, ch := range deck.Chapters {
 		cr := r.chapter(ctx, ch)
@@ -251,10 +251,10 @@ type runner struct {
 	sb      *sandbox
 	cluster cluster.Cluster
 	env     []string
+	gate    *gate // what cannot run here (tools.go)
 	mux     *tmux.Mux
 	stop    bool // --fail-fast tripped
 	notes   []string
-	gate    *gate // what cannot run here (tools.go)
 }
 
 func (r *runner) chapter(ctx context.Context, ch parser.Chapter) report.ChapterResult {
@@ -277,14 +277,11 @@ func (r *runner) chapter(ctx context.Context, ch parser.Chapter) report.ChapterR
 			}
 		}
 	}
-	cr.Status = rollUp(cr.Status, labs, func(yield func(report.Status) bool) {
-		for _, l := range cr.Labs {
-			if !yield(l.Status) {
-				return
-			}
-		}
-	})
+	if labs == 0 {
+		cr.Status = report.Skipped
+	}
 	cr.Duration = time.Since(start)
+	cr.Status = rollUpLabs(cr.Status, cr.Labs)
 	r.opts.Sink.ChapterDone(cr)
 	return cr
 }
@@ -294,13 +291,16 @@ func (r *runner) lab(ctx context.Context, sl parser.Slide, lab parser.Lab) repor
 	lr := report.LabResult{File: lab.Pos.File, Line: lab.Pos.Line, Slide: sl.Number, SlideTitle: sl.Title, Status: report.Passed}
 	st := &labState{r: r, lab: lab, last: lastCommand(lab.Steps)}
 	for i, step := range lab.Steps {
+		if sr, skip := r.gate.hold(step); skip && ctx.Err() == nil {
+			// Skipped or not verified: this machine cannot run it.
+			lr.Steps = append(lr.Steps, sr)
+			r.opts.Sink.StepDone(lr, sr)
+			continue
+		}
 		if ctx.Err() != nil {
 			break
 		}
-		sr, held := r.gate.hold(step)
-		if !held {
-			sr = st.step(ctx, i, step)
-		}
+		sr := st.step(ctx, i, step)
 		lr.Steps = append(lr.Steps, sr)
 		r.opts.Sink.StepDone(lr, sr)
 		if sr.Status == report.Failed || sr.Status == report.Error {
@@ -311,14 +311,11 @@ func (r *runner) lab(ctx context.Context, sl parser.Slide, lab parser.Lab) repor
 			}
 		}
 	}
-	lr.Status = rollUp(lr.Status, len(lr.Steps), func(yield func(report.Status) bool) {
-		for _, s := range lr.Steps {
-			if !yield(s.Status) {
-				return
-			}
-		}
-	})
+	if len(lr.Steps) == 0 {
+		lr.Status = report.Skipped
+	}
 	lr.Duration = time.Since(start)
+	lr.Status = rollUp(lr.Status, lr.Steps)
 	r.opts.Sink.LabDone(lr)
 	return lr
 }

@@ -10,7 +10,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/labrun/labrun/executor"
-	"github.com/labrun/labrun/parser"
 	"github.com/labrun/labrun/report"
 )
 
@@ -140,34 +139,6 @@ func runRun(cmd *cobra.Command, st streams, f runFlags, args []string) error {
 		return &exitError{exitUsage, errors.New("nothing to replay: no step ran (see the reasons above; --allow-empty to accept that)")}
 	}
 	return nil
-}
-
-// countSteps counts the steps a deck would replay.
-func countSteps(deck *parser.Deck) int {
-	n := 0
-	for _, ch := range deck.Chapters {
-		for _, sl := range ch.Slides {
-			for _, lab := range sl.Labs {
-				n += len(lab.Steps)
-			}
-		}
-	}
-	return n
-}
-
-// ran counts the steps that were tried: passed or failed, not skipped.
-func ran(res *report.Run) int {
-	n := 0
-	for _, ch := range res.Chapters {
-		for _, lab := range ch.Labs {
-			for _, s := range lab.Steps {
-				if s.Status == report.Passed || s.Status.Bad() {
-					n++
-				}
-			}
-		}
-	}
-	return n
 }
 
 // useColor decides on ANSI colours: never for NO_COLOR or a pipe, unless forced.
