@@ -160,9 +160,6 @@ func Run(ctx context.Context, deck *parser.Deck, opts Options) (res *report.Run,
 	// A reader reproducing the run needs both versions; not knowing them
 	// does not stop the run.
 	res.KubectlVersion, res.ServerVersion, _ = versions(ctx, kubectl, r.env)
-	if r.gate, err = newGate(ctx, deck, r.env); err != nil {
-		return nil, &SetupError{err}
-	}
 	mux, err := tmux.New(ctx, tmux.Options{
 		Shell: opts.Shell, Env: r.env, Dir: sb.home, StateDir: sb.state,
 		Cols: opts.Cols, Rows: opts.Rows, TypeDelay: opts.TypeDelay, Tap: au.tap(),
@@ -178,6 +175,9 @@ func Run(ctx context.Context, deck *parser.Deck, opts Options) (res *report.Run,
 			res.Notes = append(res.Notes, cerr.Error())
 		}
 	}()
+	if r.gate, err = newGate(ctx, deck, r.env); err != nil {
+		return nil, &SetupError{err}
+	}
 
 	au.prepare(ctx, r)
 	for _, ch := range deck.Chapters {
@@ -321,10 +321,10 @@ type runner struct {
 	sb      *sandbox
 	cluster cluster.Cluster
 	env     []string
+	gate    *gate // what cannot run here (tools.go)
 	mux     *tmux.Mux
 	stop    bool // --fail-fast tripped
 	notes   []string
-	gate    *gate // what cannot run here (tools.go)
 	// lost names the last event of the chapter that lost state (a shell
 	// replaced, a program that did not start), and unset the variables
 	// failed steps should have set: later failures name them as causes.
@@ -360,14 +360,11 @@ func (r *runner) chapter(ctx context.Context, ch parser.Chapter) report.ChapterR
 			}
 		}
 	}
-	cr.Status = rollUp(cr.Status, labs, func(yield func(report.Status) bool) {
-		for _, l := range cr.Labs {
-			if !yield(l.Status) {
-				return
-			}
-		}
-	})
+	if labs == 0 {
+		cr.Status = report.Skipped
+	}
 	cr.Duration = time.Since(start)
+	cr.Status = rollUpLabs(cr.Status, cr.Labs)
 	r.opts.Sink.ChapterDone(cr)
 	return cr
 }
@@ -381,14 +378,17 @@ func (r *runner) lab(ctx context.Context, sl parser.Slide, lab parser.Lab) repor
 	// of the lab: what they show counts for it.
 	held := map[int]bool{}
 	for i, step := range lab.Steps {
+		if sr, skip := r.gate.hold(step); skip && ctx.Err() == nil {
+			// Skipped or not verified: this machine cannot run it.
+			lr.Steps = append(lr.Steps, sr)
+			r.opts.Sink.StepDone(lr, sr)
+			continue
+		}
 		if ctx.Err() != nil {
 			break
 		}
 		n := len(st.terms)
-		sr, gated := r.gate.hold(step)
-		if !gated {
-			sr = r.au.step(ctx, st, &lr, sl, i)
-		}
+		sr := r.au.step(ctx, st, &lr, sl, i)
 		r.opts.Hints.Explain(&sr)
 		lr.Steps = append(lr.Steps, sr)
 		if len(st.terms) > n && sr.Status == report.Passed {
@@ -423,14 +423,11 @@ func (r *runner) lab(ctx context.Context, sl parser.Slide, lab parser.Lab) repor
 		}
 		r.opts.Sink.StepDone(lr, lr.Steps[i])
 	}
-	lr.Status = rollUp(lr.Status, len(lr.Steps), func(yield func(report.Status) bool) {
-		for _, s := range lr.Steps {
-			if !yield(s.Status) {
-				return
-			}
-		}
-	})
+	if len(lr.Steps) == 0 {
+		lr.Status = report.Skipped
+	}
 	lr.Duration = time.Since(start)
+	lr.Status = rollUp(lr.Status, lr.Steps)
 	r.opts.Sink.LabDone(lr)
 	return lr
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/labrun/labrun/cluster/fake/busybox"
+	"github.com/labrun/labrun/internal/testshared"
 	"github.com/labrun/labrun/parser"
 	"github.com/labrun/labrun/report"
 )
@@ -145,7 +146,7 @@ func TestWrongExpectedOutputFails(t *testing.T) {
 // watch pane, deletes that pod from the other pane and checks the status.
 func TestSeedChapterPasses(t *testing.T) {
 	kubectl := needKubectl(t)
-	deck := loadChapter(t, "../parser/testdata/seed/kubectl-run.md", nil)
+	deck := loadChapter(t, testshared.Seed(t), nil)
 	var c collect
 	res, err := Run(testCtx(t), deck, Options{Kubectl: kubectl, Timeout: 30 * time.Second, Sink: &c})
 	if err != nil {
@@ -202,7 +203,7 @@ func TestSeedWithEveryKubectl(t *testing.T) {
 	if len(versions) == 0 {
 		t.Skipf("skipping: no versioned kubectl.1.x beside %s", real)
 	}
-	deck := loadChapter(t, "../parser/testdata/seed/kubectl-run.md", nil)
+	deck := loadChapter(t, testshared.Seed(t), nil)
 	for _, k := range versions {
 		t.Run(filepath.Base(k), func(t *testing.T) {
 			var c collect

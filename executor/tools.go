@@ -3,10 +3,10 @@ package executor
 import (
 	"context"
 	"fmt"
-	"iter"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -397,6 +397,11 @@ func (g *gate) hold(step parser.Step) (report.StepResult, bool) {
 	if !runsShell(step) {
 		return res, false
 	}
+	if g.sshAt != "" && interactive.MatchString(step.Text) {
+		// Another session opens on top of the ssh one: the next exit
+		// is its own. Stop tracking rather than swallow it.
+		g.sshAt = ""
+	}
 	calls := Callees(step.Text)
 	var missing []string
 	for _, n := range calls {
@@ -483,6 +488,11 @@ func sshCall(text string) (host string, remote, ok bool) {
 	return host, remote, ok
 }
 
+// interactive matches a command that opens a shell of its own (kubectl or
+// docker exec/run/attach with -ti, a bare shell), whose exit is not the
+// ssh session's.
+var interactive = regexp.MustCompile(`(?m)(\b(kubectl|docker|podman)\b.*\b(exec|run|attach)\b.*\s(-[a-z]*(it|ti)[a-z]*|-i|--stdin|--tty)(\s|=|$))|^\s*(bash|sh|su|sudo -i|sudo su)\s*$`)
+
 // endsSession says whether a step ends an interactive session: `exit`,
 // `logout` or ^D.
 func endsSession(step parser.Step) bool {
@@ -513,30 +523,37 @@ func strict(res *report.Run) {
 	}
 }
 
-// rollUp is the status of a lab or chapter from its parts': a failure
-// stays; otherwise it passed only if some part passed, and a group with
-// nothing verified takes the status of its first unverified part (skipped,
-// not verified, manual), so nothing unverified reads as passed.
-func rollUp(cur report.Status, n int, parts iter.Seq[report.Status]) report.Status {
-	if n == 0 {
-		return report.Skipped
+// rollUp is a lab's status from its steps': a failure stays; otherwise it
+// passed only if some step passed, and a lab with nothing verified takes
+// the status of its first unverified step (skipped, not verified, manual),
+// so nothing unverified reads as passed.
+func rollUp(cur report.Status, steps []report.StepResult) report.Status {
+	parts := make([]report.Status, len(steps))
+	for i, s := range steps {
+		parts[i] = s.Status
 	}
-	if cur != report.Passed {
+	return rollUpStatuses(cur, parts)
+}
+
+// rollUpLabs is rollUp for a chapter and its labs.
+func rollUpLabs(cur report.Status, labs []report.LabResult) report.Status {
+	parts := make([]report.Status, len(labs))
+	for i, l := range labs {
+		parts[i] = l.Status
+	}
+	return rollUpStatuses(cur, parts)
+}
+
+func rollUpStatuses(cur report.Status, parts []report.Status) report.Status {
+	if cur != report.Passed || len(parts) == 0 {
 		return cur
 	}
-	first := report.Status("")
-	for s := range parts {
+	for _, s := range parts {
 		if s == report.Passed {
 			return report.Passed
 		}
-		if first == "" {
-			first = s
-		}
 	}
-	if first == "" {
-		return cur
-	}
-	return first
+	return parts[0]
 }
 
 // typoOf returns the program the deck calls elsewhere that a missing name

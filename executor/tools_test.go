@@ -59,7 +59,7 @@ func TestSSHCall(t *testing.T) {
 // skipped without holding anything; a new chapter starts clean.
 func TestGate(t *testing.T) {
 	g := &gate{lk: &lookup{builtin: map[string]bool{"echo": true, "exit": true}, defined: map[string]bool{},
-		cache: map[string]string{"kubectl": "/bin/kubectl", "ssh": "/bin/ssh"}}, missing: map[string][]string{}}
+		cache: map[string]string{"kubectl": "/bin/kubectl", "ssh": "/bin/ssh", "sh": "/bin/sh"}}, missing: map[string][]string{}}
 	cmd := func(file string, line int, text string) parser.Step {
 		return parser.Step{Kind: parser.KindCommand, Pos: parser.Pos{File: file, Line: line}, Text: text}
 	}
@@ -76,9 +76,12 @@ func TestGate(t *testing.T) {
 		{cmd("a.md", 3, "echo on node1"), want{false, ""}},
 		{cmd("a.md", 4, "exit"), want{true, report.Skipped}},
 		{cmd("a.md", 5, "exit"), want{false, ""}}, // no session left: a real exit
-		{cmd("a.md", 6, "nosuchtool install x"), want{true, report.Skipped}},
-		{cmd("a.md", 7, "kubectl get pods"), want{true, report.NotVerified}},
-		{parser.Step{Kind: parser.KindWait, Pos: parser.Pos{File: "a.md", Line: 8}, Text: "x"}, want{true, report.NotVerified}},
+		{cmd("a.md", 6, "ssh node2"), want{true, report.Skipped}},
+		{cmd("a.md", 7, "kubectl exec -ti web -- sh"), want{false, ""}},
+		{cmd("a.md", 8, "exit"), want{false, ""}}, // the pod's shell's exit
+		{cmd("a.md", 9, "nosuchtool install x"), want{true, report.Skipped}},
+		{cmd("a.md", 10, "kubectl get pods"), want{true, report.NotVerified}},
+		{parser.Step{Kind: parser.KindWait, Pos: parser.Pos{File: "a.md", Line: 11}, Text: "x"}, want{true, report.NotVerified}},
 		{cmd("b.md", 1, "kubectl get pods"), want{false, ""}},
 	}
 	for _, s := range steps {
@@ -87,7 +90,7 @@ func TestGate(t *testing.T) {
 			t.Errorf("%s:%d %q: held %v %s (%s), want %v %s", s.step.Pos.File, s.step.Pos.Line, s.step.Text, held, res.Status, res.Reason, s.want.held, s.want.status)
 		}
 	}
-	if n := g.notes(); len(n) != 1 || !slices.Contains(n, "nosuchtool is not installed: 1 step skipped (first at a.md:6); no known package: install nosuchtool so that it is on PATH") {
+	if n := g.notes(); len(n) != 1 || !slices.Contains(n, "nosuchtool is not installed: 1 step skipped (first at a.md:9); no known package: install nosuchtool so that it is on PATH") {
 		t.Errorf("notes %q", n)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/labrun/labrun/internal/testshared"
 	"github.com/labrun/labrun/report"
 )
 
@@ -47,7 +48,7 @@ func TestSeedBrokenPromises(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			deck := loadChapter(t, "../parser/testdata/seed/kubectl-run.md", func(s string) string {
+			deck := loadChapter(t, testshared.Seed(t), func(s string) string {
 				if !strings.Contains(s, tc.from) {
 					t.Fatalf("the seed has no %q", tc.from)
 				}

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/labrun/labrun/internal/testshared"
 )
 
 // FuzzParseChapter checks that any input gives a chapter and diagnostics
@@ -17,7 +19,7 @@ func FuzzParseChapter(f *testing.F) {
 	files, _ := filepath.Glob("testdata/cases/*.md")
 	// The seed chapter when it is beside the repository; the fuzzer's own
 	// corpus does not need it.
-	if p, err := sharedPath("seed/kubectl-run.md"); err == nil {
+	if p, err := testshared.Path("seed/kubectl-run.md"); err == nil {
 		files = append(files, p)
 	}
 	for _, p := range files {

@@ -15,7 +15,6 @@ import (
 	"github.com/labrun/labrun/content"
 	"github.com/labrun/labrun/executor"
 	"github.com/labrun/labrun/internal/text"
-	"github.com/labrun/labrun/parser"
 	"github.com/labrun/labrun/report"
 )
 
@@ -97,7 +96,7 @@ usage error, unreadable input or no cluster, 130 when interrupted (Ctrl-C).`,
 	fl.StringVar(&f.from, "from", "", "start at the first slide whose title contains this text")
 	fl.StringVar(&f.to, "to", "", "stop after the first slide (from --from on) whose title contains this text")
 	fl.BoolVar(&f.strict, "strict", false, "fail the run when a step was skipped (a program not installed, ssh), not verified or left to the person")
-	fl.StringVar(&f.repo, "repo", "", "checkout a `git clone` of the deck's repository gets (default: the git checkout holding the deck, as it is on disk)")
+	fl.StringVar(&f.repo, "repo", "", "serve the git checkout `DIR` to clones of the deck's repository (default: the checkout holding the deck, as it is on disk)")
 	fl.BoolVar(&f.allowEmpty, "allow-empty", false, "exit 0 even when there is nothing to replay")
 	fl.StringVar(&f.color, "color", "auto", "colours: auto (on a terminal, unless NO_COLOR is set), always, never")
 	f.authorFlags.add(cmd, true)
@@ -264,34 +263,6 @@ func (f runFlags) options(sink report.Sink, log io.Writer, hints *content.Hinter
 		KeepSandbox: f.keepSandbox, TypeDelay: f.typeDelay, Seed: f.seed, Nodes: f.nodes,
 		Sink: sink, Log: log, Strict: f.strict, Repo: f.repo, Hints: hints, Record: f.record,
 	}
-}
-
-// countSteps counts the steps a deck would replay.
-func countSteps(deck *parser.Deck) int {
-	n := 0
-	for _, ch := range deck.Chapters {
-		for _, sl := range ch.Slides {
-			for _, lab := range sl.Labs {
-				n += len(lab.Steps)
-			}
-		}
-	}
-	return n
-}
-
-// ran counts the steps that were tried: passed or failed, not skipped.
-func ran(res *report.Run) int {
-	n := 0
-	for _, ch := range res.Chapters {
-		for _, lab := range ch.Labs {
-			for _, s := range lab.Steps {
-				if s.Status == report.Passed || s.Status.Bad() {
-					n++
-				}
-			}
-		}
-	}
-	return n
 }
 
 // installed says whether a program is on PATH, as the lab shell's PATH
