@@ -381,16 +381,22 @@ func FullScreen(command string) bool {
 
 // screenSaysMore reports whether a screen shows anything beyond what the
 // reader already has: the output (or diff), the command typed at a prompt,
-// and bare prompts.
+// and bare prompts. Only the screen from where the command was typed
+// counts: what earlier steps left above it is not this step's news.
 func screenSaysMore(screen, shown, command string) bool {
-	for _, l := range strings.Split(screen, "\n") {
-		l = strings.TrimSpace(l)
-		for _, p := range []string{"$ ", "# ", "> "} {
-			if i := strings.Index(l, p); i >= 0 && i < 40 {
-				l = strings.TrimSpace(l[i+len(p):])
+	lines := strings.Split(screen, "\n")
+	for i := range lines {
+		lines[i] = stripPrompt(lines[i])
+	}
+	if first := strings.TrimSpace(text.FirstLine(strings.TrimLeft(command, "\n"))); first != "" {
+		for i := len(lines) - 1; i >= 0; i-- {
+			if lines[i] == first {
+				lines = lines[i:]
 				break
 			}
 		}
+	}
+	for _, l := range lines {
 		switch {
 		case l == "", l == "$", l == "#", l == ">", l == "^C":
 		case strings.Contains(shown, l), strings.Contains(command, l):
@@ -401,6 +407,18 @@ func screenSaysMore(screen, shown, command string) bool {
 		}
 	}
 	return false
+}
+
+// stripPrompt is a screen line without a shell prompt before it ("$ ",
+// "# ", "> ", "[node1] ~# "), trimmed.
+func stripPrompt(l string) string {
+	l = strings.TrimSpace(l)
+	for _, p := range []string{"$ ", "# ", "> "} {
+		if i := strings.Index(l, p); i >= 0 && i < 40 {
+			return strings.TrimSpace(l[i+len(p):])
+		}
+	}
+	return l
 }
 
 // trimBlankLines drops the blank lines at the start and end of s.

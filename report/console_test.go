@@ -227,6 +227,8 @@ func TestScreenSaysMore(t *testing.T) {
 		{"a continuation prompt", "$ echo a \\\n> b\na b\n$", "a b", "echo a \\\n  b", false},
 		{"an error the output lacks", "$ kubectl get pods\nerror: You must be logged in\n$", "", "kubectl get pods", true},
 		{"a prompt of its own", "user@node1:~$\n", "", "true", false},
+		{"what earlier steps left", "[node1] ~# watch kubectl get pods\n[node1] ~# ^C\n[node1] ~# kubectl get pods\nNo resources found\n[node1] ~#", "No resources found", "kubectl get pods\nfalse", false},
+		{"an error after the command", "[node1] ~# kubectl get pods\nerror: forbidden\n[node1] ~#", "", "kubectl get pods", true},
 	}
 	for _, tt := range tests {
 		if got := screenSaysMore(tt.screen, tt.shown, tt.command); got != tt.want {
