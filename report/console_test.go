@@ -281,3 +281,18 @@ func BenchmarkJUnit(b *testing.B) {
 		}
 	}
 }
+
+func TestCollapseRepeats(t *testing.T) {
+	for in, want := range map[string]string{
+		"a\nb":                   "a\nb",
+		"a\na\nb":                "a\na\nb",
+		"e\ne\ne\ne\nok":         "e\n[the same line 3 more times]\nok",
+		"x\n\n\n\ny":             "x\n\n\ny",
+		"":                       "",
+		"$ loop\ne\ne\ne\n^C\n$": "$ loop\ne\n[the same line 2 more times]\n^C\n$",
+	} {
+		if got := collapseRepeats(in); got != want {
+			t.Errorf("collapseRepeats(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
