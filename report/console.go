@@ -308,8 +308,9 @@ func (c *Console) details(b *strings.Builder, s StepResult, pad string) {
 	if nonZero(s.ExitStatuses) {
 		fmt.Fprintf(b, "%sexit statuses: %s\n", pad, strings.Trim(fmt.Sprint(s.ExitStatuses), "[]"))
 	}
-	full := FullScreen(s.Command) && s.Screen != ""
-	actual := trimBlankLines(clean(s.Actual))
+	// Only a command typed into the pane draws on it (hide runs elsewhere).
+	full := s.Kind == "command" && FullScreen(s.Command) && s.Screen != ""
+	actual := collapseRepeats(trimBlankLines(clean(s.Actual)))
 	switch {
 	case s.Diff != "":
 		fmt.Fprintf(b, "%sexpected output at %s (-) against the actual output of %s (+):\n", pad,
@@ -336,19 +337,24 @@ func (c *Console) details(b *strings.Builder, s StepResult, pad string) {
 	if s.Screen == "" {
 		return
 	}
-	screen := trimScreen(clean(s.Screen))
+	screen := collapseRepeats(trimScreen(clean(s.Screen)))
 	switch {
 	case full:
 		c.frame(b, fmt.Sprintf("screen of pane %d (a full-screen program: its raw output is left out)", s.Pane), screen, pad)
-	case c.opts.Verbose || screenSaysMore(screen, clean(s.Diff)+"\n"+actual, s.Command):
+	case c.opts.Verbose:
 		c.frame(b, fmt.Sprintf("screen of pane %d", s.Pane), screen, pad)
+	case screenSaysMore(screen, clean(s.Diff)+"\n"+actual, s.Command):
+		// The bottom of the screen is where the news is.
+		c.frame(b, fmt.Sprintf("screen of pane %d", s.Pane), lastLines(screen, screenLines), pad)
 	}
 }
 
-// How many of a failed step's last output lines the console shows.
+// How many of a failed step's last output and screen lines the console
+// shows (-v: all of the screen).
 const (
 	outputLines        = 10
 	verboseOutputLines = 200
+	screenLines        = 15
 )
 
 // fullScreenPrograms draw on the whole screen, so their output read as a
@@ -381,16 +387,22 @@ func FullScreen(command string) bool {
 
 // screenSaysMore reports whether a screen shows anything beyond what the
 // reader already has: the output (or diff), the command typed at a prompt,
-// and bare prompts.
+// and bare prompts. Only the screen from where the command was typed
+// counts: what earlier steps left above it is not this step's news.
 func screenSaysMore(screen, shown, command string) bool {
-	for _, l := range strings.Split(screen, "\n") {
-		l = strings.TrimSpace(l)
-		for _, p := range []string{"$ ", "# ", "> "} {
-			if i := strings.Index(l, p); i >= 0 && i < 40 {
-				l = strings.TrimSpace(l[i+len(p):])
+	lines := strings.Split(screen, "\n")
+	for i := range lines {
+		lines[i] = stripPrompt(lines[i])
+	}
+	if first := strings.TrimSpace(text.FirstLine(strings.TrimLeft(command, "\n"))); first != "" {
+		for i := len(lines) - 1; i >= 0; i-- {
+			if lines[i] == first {
+				lines = lines[i:]
 				break
 			}
 		}
+	}
+	for _, l := range lines {
 		switch {
 		case l == "", l == "$", l == "#", l == ">", l == "^C":
 		case strings.Contains(shown, l), strings.Contains(command, l):
@@ -401,6 +413,42 @@ func screenSaysMore(screen, shown, command string) bool {
 		}
 	}
 	return false
+}
+
+// stripPrompt is a screen line without a shell prompt before it ("$ ",
+// "# ", "> ", "[node1] ~# "), trimmed.
+func stripPrompt(l string) string {
+	l = strings.TrimSpace(l)
+	for _, p := range []string{"$ ", "# ", "> "} {
+		if i := strings.Index(l, p); i >= 0 && i < 40 {
+			return strings.TrimSpace(l[i+len(p):])
+		}
+	}
+	return l
+}
+
+// collapseRepeats writes a run of identical lines (a loop printing the same
+// error) as the line once and how many more times it came.
+func collapseRepeats(s string) string {
+	lines := strings.Split(s, "\n")
+	var out []string
+	for i := 0; i < len(lines); {
+		j := i + 1
+		for j < len(lines) && lines[j] == lines[i] {
+			j++
+		}
+		out = append(out, lines[i])
+		switch n := j - i - 1; {
+		case n == 1:
+			out = append(out, lines[i])
+		case n > 1 && strings.TrimSpace(lines[i]) != "":
+			out = append(out, fmt.Sprintf("[the same line %d more times]", n))
+		case n > 1:
+			out = append(out, lines[i])
+		}
+		i = j
+	}
+	return strings.Join(out, "\n")
 }
 
 // trimBlankLines drops the blank lines at the start and end of s.

@@ -227,6 +227,8 @@ func TestScreenSaysMore(t *testing.T) {
 		{"a continuation prompt", "$ echo a \\\n> b\na b\n$", "a b", "echo a \\\n  b", false},
 		{"an error the output lacks", "$ kubectl get pods\nerror: You must be logged in\n$", "", "kubectl get pods", true},
 		{"a prompt of its own", "user@node1:~$\n", "", "true", false},
+		{"what earlier steps left", "[node1] ~# watch kubectl get pods\n[node1] ~# ^C\n[node1] ~# kubectl get pods\nNo resources found\n[node1] ~#", "No resources found", "kubectl get pods\nfalse", false},
+		{"an error after the command", "[node1] ~# kubectl get pods\nerror: forbidden\n[node1] ~#", "", "kubectl get pods", true},
 	}
 	for _, tt := range tests {
 		if got := screenSaysMore(tt.screen, tt.shown, tt.command); got != tt.want {
@@ -276,6 +278,21 @@ func BenchmarkJUnit(b *testing.B) {
 	for b.Loop() {
 		if err := WriteJUnit(io.Discard, r); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+func TestCollapseRepeats(t *testing.T) {
+	for in, want := range map[string]string{
+		"a\nb":                   "a\nb",
+		"a\na\nb":                "a\na\nb",
+		"e\ne\ne\ne\nok":         "e\n[the same line 3 more times]\nok",
+		"x\n\n\n\ny":             "x\n\n\ny",
+		"":                       "",
+		"$ loop\ne\ne\ne\n^C\n$": "$ loop\ne\n[the same line 2 more times]\n^C\n$",
+	} {
+		if got := collapseRepeats(in); got != want {
+			t.Errorf("collapseRepeats(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

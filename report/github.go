@@ -124,8 +124,12 @@ func WriteGitHubSummary(w io.Writer, r *Run) error {
 			if ch.Title != "" {
 				title = mdCell(ch.Title) + " " + title
 			}
+			steps := StepCounts(ch.Labs).String()
+			if neverStarted(ch) && len(ch.Labs) > 0 {
+				steps = "not run"
+			}
 			fmt.Fprintf(&b, "| %s | %s | %d | %s | %s |\n", emoji(ch.Status), title, len(ch.Labs),
-				mdCell(StepCounts(ch.Labs).String()), FormatDuration(ch.Duration))
+				mdCell(steps), FormatDuration(ch.Duration))
 		}
 		b.WriteString("\n")
 	}

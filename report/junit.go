@@ -198,11 +198,11 @@ func failureMessage(st StepResult) *junitMessage {
 	if nonZero(st.ExitStatuses) {
 		fmt.Fprintf(&b, "exit statuses: %s\n", strings.Trim(fmt.Sprint(st.ExitStatuses), "[]"))
 	}
-	switch actual := trimBlankLines(clean(st.Actual)); {
+	switch actual := collapseRepeats(trimBlankLines(clean(st.Actual))); {
 	case st.Diff != "":
 		fmt.Fprintf(&b, "\nexpected output at %s (-) against the actual output (+):\n%s\n",
 			loc(orDefault(st.ExpectedFile, st.File), st.ExpectedLine), strings.TrimRight(st.Diff, "\n"))
-	case actual != "" && !FullScreen(st.Command):
+	case actual != "" && !(st.Kind == "command" && FullScreen(st.Command)):
 		fmt.Fprintf(&b, "\noutput:\n%s\n", lastLines(actual, outputLines))
 	}
 	if st.Screen != "" {

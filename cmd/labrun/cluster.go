@@ -31,7 +31,7 @@ kubeconfig: point KUBECONFIG at it. The kubeconfig is removed on exit, since
 the cluster it names is gone.`,
 		Example: `  labrun cluster start --kubeconfig /tmp/fake.kubeconfig &
   KUBECONFIG=/tmp/fake.kubeconfig kubectl get nodes`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return clusterStart(cmd.Context(), st, kubeconfig, nodes, seed, verbose)
 		},

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 
@@ -17,6 +19,11 @@ func loadDecks(paths []string) (*parser.Deck, []parser.Diagnostic, error) {
 	var diags []parser.Diagnostic
 	for _, p := range paths {
 		if _, err := os.Stat(p); err != nil {
+			// The path is said once: "cannot read x.md: no such file or directory".
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
 			return nil, nil, &exitError{exitUsage, fmt.Errorf("cannot read %s: %w", p, err)}
 		}
 		d, ds := parser.Load(p, os.ReadFile)
