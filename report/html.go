@@ -439,6 +439,7 @@ code, pre { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, mono
 .badge { display: inline-block; padding: 0 .4rem; border-radius: .6rem; font-size: 12px; font-weight: 600; border: 1px solid currentColor; }
 .failures { border: 2px solid var(--bad); border-radius: 6px; padding: .5rem 1rem; background: #fff5f5; }
 .failures li { margin: .3rem 0; }
+.failures h2 { margin-top: .3rem; }
 .lab { display: grid; grid-template-columns: minmax(0, 2fr) minmax(0, 3fr); gap: 1rem; border: 1px solid #d0d7de; border-radius: 6px; padding: .8rem; margin: 1rem 0; break-inside: avoid-page; }
 .lab.bad { border-color: var(--bad); }
 .lab > header { grid-column: 1 / -1; display: flex; flex-wrap: wrap; gap: .6rem; align-items: baseline; }
