@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -253,5 +255,36 @@ func TestWatchReplaysFromChangedSlide(t *testing.T) {
 		}
 	case <-time.After(60 * time.Second):
 		t.Fatal("watch did not stop")
+	}
+}
+
+// Ctrl-C while step waits at a prompt ends the run cleanly, without an
+// answer on stdin.
+func TestStepInterruptedAtPrompt(t *testing.T) {
+	needKubectl(t)
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	var out, errs syncBuffer
+	codec := make(chan int, 1)
+	go func() {
+		codec <- execute(ctx, []string{"step", "../../fixtures/authors/colours.md"}, streams{pr, &out, &errs})
+	}()
+	deadline := time.Now().Add(90 * time.Second)
+	for !strings.Contains(out.String(), "[Enter] run") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no prompt:\n%s\n%s", out.String(), errs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel(errors.New("got interrupt"))
+	select {
+	case code := <-codec:
+		if code == 0 {
+			t.Errorf("exit 0 after an interrupt\n%s", out.String())
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatalf("step did not end after the interrupt:\n%s", out.String())
 	}
 }
