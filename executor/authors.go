@@ -143,6 +143,12 @@ func (a *authors) step(ctx context.Context, st *labState, lr *report.LabResult, 
 			}
 			again := a.run(ctx, st, i-1)
 			lr.Steps[len(lr.Steps)-1] = again
+			lr.Status = report.Passed // the lab's status follows its latest results
+			for _, sr := range lr.Steps {
+				if sr.Status == report.Failed || sr.Status == report.Error {
+					lr.Status = report.Failed
+				}
+			}
 			st.r.opts.Sink.StepDone(*lr, again)
 			continue
 		}
@@ -185,7 +191,11 @@ func (a *authors) prepare(ctx context.Context, r *runner) {
 	}
 	saved, savedFF := r.opts.Sink, r.opts.FailFast
 	r.opts.Sink, r.opts.FailFast = nopSink{}, false
-	defer func() { r.opts.Sink, r.opts.FailFast = saved, savedFF }()
+	r.mux.Quick(true)
+	defer func() {
+		r.opts.Sink, r.opts.FailFast = saved, savedFF
+		r.mux.Quick(false)
+	}()
 	labs, failed := 0, 0
 	for _, ch := range deck.Chapters {
 		for _, sl := range ch.Slides {
