@@ -135,7 +135,7 @@ func (s *TermStepper) Before(ctx context.Context, at StepPoint) Action {
 	} else {
 		fmt.Fprintf(&b, "› %s%s", s.cut(stepLabel(step), false), nl)
 	}
-	prompt := fmt.Sprintf("step %d/%d %s:%d  [Enter] run  [s]kip  [r]un again  [c]ontinue lab  [q]uit ",
+	prompt := fmt.Sprintf("step %d/%d %s:%d  [Enter] run  s skip  r again  c continue  q quit ",
 		at.Index+1, len(at.Lab.Steps), filepath.Base(step.Pos.File), step.Pos.Line)
 	b.WriteString(s.style(sgrBold, s.cut(prompt, false)))
 	io.WriteString(s.out, b.String())
