@@ -416,8 +416,29 @@ func xterm(n int) string {
 	}
 }
 
+// diffHTML colours a diff's lines: "- " expected and not found, "+ "
+// printed but not expected.
+func diffHTML(d string) template.HTML {
+	var b strings.Builder
+	for i, l := range strings.Split(d, "\n") {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		switch {
+		case strings.HasPrefix(l, "- "):
+			fmt.Fprintf(&b, `<span class="del">%s</span>`, template.HTMLEscapeString(l))
+		case strings.HasPrefix(l, "+ "):
+			fmt.Fprintf(&b, `<span class="add">%s</span>`, template.HTMLEscapeString(l))
+		default:
+			b.WriteString(template.HTMLEscapeString(l))
+		}
+	}
+	return template.HTML(b.String())
+}
+
 var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"fileURL": fileURL,
+	"diff":    diffHTML,
 	"first":   func(s string) string { l, _, _ := strings.Cut(s, "\n"); return l },
 }).Parse(`<!DOCTYPE html>
 <html lang="en">
@@ -507,7 +528,7 @@ details summary { cursor: pointer; color: var(--muted); }
 {{if .Step.Cause}}<div class="notes">{{.Step.Cause}}</div>{{end}}
 {{range .Step.Substituted}}<div class="notes">placeholder {{.}}</div>{{end}}
 {{if .Window}}<pre class="term">{{.Window}}</pre>{{end}}
-{{if .Step.Status.Bad}}{{if .Step.Diff}}<div class="where">expected output from <a href="{{fileURL .ExpectedWhere}}">{{.ExpectedWhere}}</a> (- expected, + printed)</div><pre class="diff">{{.Step.Diff}}</pre>{{end}}
+{{if .Step.Status.Bad}}{{if .Step.Diff}}<div class="where">expected output from <a href="{{fileURL .ExpectedWhere}}">{{.ExpectedWhere}}</a> (- expected, + printed)</div><pre class="diff">{{diff .Step.Diff}}</pre>{{end}}
 {{if .Step.Actual}}<details open><summary>full output</summary><pre class="output">{{.Step.Actual}}</pre></details>{{end}}
 {{if and .Step.Screen (not .Window)}}<pre class="term">{{.Step.Screen}}</pre>{{end}}{{end}}
 </div>

@@ -61,7 +61,7 @@ func TestWriteHTML(t *testing.T) {
 		`<span style="color:#cd3131;font-weight:bold">red</span>`,
 		`<span style="color:var(--term-bg);background:var(--term-fg)">rev</span> &lt;b&gt;`,
 		// The failure's diff, where the expected output is, and the full output.
-		`<a href="file:///`, `fixtures/x.md:30</a>`, `- 4`, `<pre class="output">1
+		`<a href="file:///`, `fixtures/x.md:30</a>`, `<span class="del">- 4</span>`, `<span class="add">+ 3</span>`, `<pre class="output">1
 2
 3
 </pre>`,
