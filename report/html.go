@@ -490,6 +490,7 @@ details summary { cursor: pointer; color: var(--muted); }
   body { max-width: none; font-size: 11pt; }
   .lab { grid-template-columns: minmax(0, 2fr) minmax(0, 3fr); border-color: #888; }
   .term { white-space: pre-wrap; overflow-wrap: anywhere; font-size: 8pt; border: 1px solid #888; }
+  pre { white-space: pre-wrap; overflow-wrap: anywhere; overflow: visible; }
   a { color: inherit; text-decoration: none; }
   .failures { background: none; }
 }
