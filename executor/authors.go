@@ -65,8 +65,10 @@ func (a *authors) chapter(mux *tmux.Mux, ch parser.Chapter) error {
 	return a.rec.Chapter(mux, fmt.Sprintf("%02d-%s", a.chapters, name))
 }
 
-// slide fills in the slide's markdown for the HTML report, when one is wanted.
+// slide is called as a lab starts: the stepper asks again (`c` lasts one
+// lab), and the slide's markdown is kept for the HTML report if wanted.
 func (a *authors) slide(lr *report.LabResult, sl parser.Slide) {
+	a.asking = a.opts.Stepper != nil
 	if !a.opts.Screens {
 		return
 	}

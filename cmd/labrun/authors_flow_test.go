@@ -149,7 +149,7 @@ func TestStepPlainPrompts(t *testing.T) {
 	needKubectl(t)
 	var out, errs bytes.Buffer
 	code := execute(context.Background(), []string{"step", "../../fixtures/authors/broken.md"},
-		streams{strings.NewReader("\nc\n"), &out, &errs})
+		streams{strings.NewReader("\n\n"), &out, &errs})
 	if code != 1 {
 		t.Errorf("exit %d, want 1 (the fixture's expected output is wrong)\n%s\n%s", code, out.String(), errs.String())
 	}
@@ -286,5 +286,22 @@ func TestStepInterruptedAtPrompt(t *testing.T) {
 		}
 	case <-time.After(60 * time.Second):
 		t.Fatalf("step did not end after the interrupt:\n%s", out.String())
+	}
+}
+
+// c runs the rest of the lab without asking, and only that lab.
+func TestStepContinueLastsOneLab(t *testing.T) {
+	needKubectl(t)
+	var out, errs bytes.Buffer
+	code := execute(context.Background(), []string{"step", "../../fixtures/authors/colours.md"},
+		streams{strings.NewReader("c\n\nc\n"), &out, &errs})
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errs.String())
+	}
+	if n := strings.Count(out.String(), "[Enter] run"); n != 3 {
+		t.Errorf("%d prompts, want one per lab (3): c lasts one lab\n%s", n, out.String())
+	}
+	if !strings.Contains(out.String(), "6 passed, 0 failed, 0 skipped") {
+		t.Errorf("not every step ran:\n%s", out.String())
 	}
 }
