@@ -65,8 +65,10 @@ func (a *authors) chapter(mux *tmux.Mux, ch parser.Chapter) error {
 	return a.rec.Chapter(mux, fmt.Sprintf("%02d-%s", a.chapters, name))
 }
 
-// slide fills in the slide's markdown for the HTML report, when one is wanted.
+// slide is called as a lab starts: the stepper asks again (`c` lasts one
+// lab), and the slide's markdown is kept for the HTML report if wanted.
 func (a *authors) slide(lr *report.LabResult, sl parser.Slide) {
+	a.asking = a.opts.Stepper != nil
 	if !a.opts.Screens {
 		return
 	}
@@ -143,6 +145,12 @@ func (a *authors) step(ctx context.Context, st *labState, lr *report.LabResult, 
 			}
 			again := a.run(ctx, st, i-1)
 			lr.Steps[len(lr.Steps)-1] = again
+			lr.Status = report.Passed // the lab's status follows its latest results
+			for _, sr := range lr.Steps {
+				if sr.Status == report.Failed || sr.Status == report.Error {
+					lr.Status = report.Failed
+				}
+			}
 			st.r.opts.Sink.StepDone(*lr, again)
 			continue
 		}
@@ -185,7 +193,11 @@ func (a *authors) prepare(ctx context.Context, r *runner) {
 	}
 	saved, savedFF := r.opts.Sink, r.opts.FailFast
 	r.opts.Sink, r.opts.FailFast = nopSink{}, false
-	defer func() { r.opts.Sink, r.opts.FailFast = saved, savedFF }()
+	r.mux.Quick(true)
+	defer func() {
+		r.opts.Sink, r.opts.FailFast = saved, savedFF
+		r.mux.Quick(false)
+	}()
 	labs, failed := 0, 0
 	for _, ch := range deck.Chapters {
 		for _, sl := range ch.Slides {

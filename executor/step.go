@@ -135,7 +135,7 @@ func (s *TermStepper) Before(ctx context.Context, at StepPoint) Action {
 	} else {
 		fmt.Fprintf(&b, "› %s%s", s.cut(stepLabel(step), false), nl)
 	}
-	prompt := fmt.Sprintf("step %d/%d %s:%d  [Enter] run  [s]kip  [r]un again  [c]ontinue lab  [q]uit ",
+	prompt := fmt.Sprintf("step %d/%d %s:%d  [Enter] run  s skip  r again  c continue  q quit ",
 		at.Index+1, len(at.Lab.Steps), filepath.Base(step.Pos.File), step.Pos.Line)
 	b.WriteString(s.style(sgrBold, s.cut(prompt, false)))
 	io.WriteString(s.out, b.String())
@@ -201,31 +201,48 @@ func stepLabel(st parser.Step) string {
 }
 
 // key reads one key (a terminal in raw mode) or the first byte of a line.
+// It gives up when ctx ends (Ctrl-C while a prompt waits), leaving the
+// blocked read behind: the run is ending.
 func (s *TermStepper) key(ctx context.Context) (byte, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
+	type answer struct {
+		b   byte
+		err error
+	}
+	ch := make(chan answer, 1)
 	if !s.tty {
-		line, err := s.lines.ReadString('\n')
-		if err != nil && line == "" {
+		go func() {
+			line, err := s.lines.ReadString('\n')
+			if err != nil && line == "" {
+				ch <- answer{0, err}
+				return
+			}
+			line = strings.TrimRight(line, "\r\n")
+			if line == "" {
+				line = "\n"
+			}
+			ch <- answer{line[0], nil}
+		}()
+	} else {
+		old, err := term.MakeRaw(s.fd)
+		if err != nil {
 			return 0, err
 		}
-		line = strings.TrimRight(line, "\r\n")
-		if line == "" {
-			return '\n', nil
-		}
-		return line[0], nil
+		defer term.Restore(s.fd, old)
+		go func() {
+			var b [1]byte
+			_, err := s.in.Read(b[:])
+			ch <- answer{b[0], err}
+		}()
 	}
-	old, err := term.MakeRaw(s.fd)
-	if err != nil {
-		return 0, err
+	select {
+	case a := <-ch:
+		return a.b, a.err
+	case <-ctx.Done():
+		return 0, ctx.Err()
 	}
-	defer term.Restore(s.fd, old)
-	var b [1]byte
-	if _, err := s.in.Read(b[:]); err != nil {
-		return 0, err
-	}
-	return b[0], nil
 }
 
 var (

@@ -416,8 +416,29 @@ func xterm(n int) string {
 	}
 }
 
+// diffHTML colours a diff's lines: "- " expected and not found, "+ "
+// printed but not expected.
+func diffHTML(d string) template.HTML {
+	var b strings.Builder
+	for i, l := range strings.Split(d, "\n") {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		switch {
+		case strings.HasPrefix(l, "- "):
+			fmt.Fprintf(&b, `<span class="del">%s</span>`, template.HTMLEscapeString(l))
+		case strings.HasPrefix(l, "+ "):
+			fmt.Fprintf(&b, `<span class="add">%s</span>`, template.HTMLEscapeString(l))
+		default:
+			b.WriteString(template.HTMLEscapeString(l))
+		}
+	}
+	return template.HTML(b.String())
+}
+
 var htmlTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"fileURL": fileURL,
+	"diff":    diffHTML,
 	"first":   func(s string) string { l, _, _ := strings.Cut(s, "\n"); return l },
 }).Parse(`<!DOCTYPE html>
 <html lang="en">
@@ -439,6 +460,7 @@ code, pre { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, mono
 .badge { display: inline-block; padding: 0 .4rem; border-radius: .6rem; font-size: 12px; font-weight: 600; border: 1px solid currentColor; }
 .failures { border: 2px solid var(--bad); border-radius: 6px; padding: .5rem 1rem; background: #fff5f5; }
 .failures li { margin: .3rem 0; }
+.failures h2 { margin-top: .3rem; }
 .lab { display: grid; grid-template-columns: minmax(0, 2fr) minmax(0, 3fr); gap: 1rem; border: 1px solid #d0d7de; border-radius: 6px; padding: .8rem; margin: 1rem 0; break-inside: avoid-page; }
 .lab.bad { border-color: var(--bad); }
 .lab > header { grid-column: 1 / -1; display: flex; flex-wrap: wrap; gap: .6rem; align-items: baseline; }
@@ -468,6 +490,7 @@ details summary { cursor: pointer; color: var(--muted); }
   body { max-width: none; font-size: 11pt; }
   .lab { grid-template-columns: minmax(0, 2fr) minmax(0, 3fr); border-color: #888; }
   .term { white-space: pre-wrap; overflow-wrap: anywhere; font-size: 8pt; border: 1px solid #888; }
+  pre { white-space: pre-wrap; overflow-wrap: anywhere; overflow: visible; }
   a { color: inherit; text-decoration: none; }
   .failures { background: none; }
 }
@@ -506,7 +529,7 @@ details summary { cursor: pointer; color: var(--muted); }
 {{if .Step.Cause}}<div class="notes">{{.Step.Cause}}</div>{{end}}
 {{range .Step.Substituted}}<div class="notes">placeholder {{.}}</div>{{end}}
 {{if .Window}}<pre class="term">{{.Window}}</pre>{{end}}
-{{if .Step.Status.Bad}}{{if .Step.Diff}}<div class="where">expected output from <a href="{{fileURL .ExpectedWhere}}">{{.ExpectedWhere}}</a> (- expected, + printed)</div><pre class="diff">{{.Step.Diff}}</pre>{{end}}
+{{if .Step.Status.Bad}}{{if .Step.Diff}}<div class="where">expected output from <a href="{{fileURL .ExpectedWhere}}">{{.ExpectedWhere}}</a> (- expected, + printed)</div><pre class="diff">{{diff .Step.Diff}}</pre>{{end}}
 {{if .Step.Actual}}<details open><summary>full output</summary><pre class="output">{{.Step.Actual}}</pre></details>{{end}}
 {{if and .Step.Screen (not .Window)}}<pre class="term">{{.Step.Screen}}</pre>{{end}}{{end}}
 </div>

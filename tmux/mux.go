@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -51,6 +52,7 @@ type Mux struct {
 	terminals int // terminals of their own opened so far
 	closed    bool
 	shells    map[*shell]struct{}
+	quick     atomic.Bool // type at full speed despite TypeDelay (see Quick)
 }
 
 // New starts pane 0 and waits for its first prompt.
@@ -125,7 +127,7 @@ func (m *Mux) startShell(ctx context.Context, p *Pane, cols, rows int, dir, rest
 	sh, err := startShell(ctx, shellConfig{
 		id: p.id, path: m.opts.Shell, env: append(append([]string(nil), m.opts.Env...), "LABRUN_PANE="+strconv.Itoa(p.id)),
 		dir: dir, stateDir: m.opts.StateDir, cols: cols, rows: rows,
-		typeDelay: m.opts.TypeDelay, prompt: m.opts.Host, restoreEnv: restoreEnv, tap: m.opts.Tap,
+		typeDelay: m.opts.TypeDelay, prompt: m.opts.Host, restoreEnv: restoreEnv, tap: m.opts.Tap, quick: &m.quick,
 	})
 	if err != nil {
 		return nil, err

@@ -370,3 +370,7 @@ func (r *Recorder) closeLocked() {
 		delete(r.casts, id)
 	}
 }
+
+// Quick turns the typing delay off (on) or back on (off): labs replayed
+// only to build state (--prepare) are typed at full speed.
+func (m *Mux) Quick(on bool) { m.quick.Store(on) }

@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/hinshun/vt10x"
 )
@@ -189,4 +191,37 @@ func stripSGR(s string) string {
 		b.WriteByte(s[i])
 	}
 	return b.String()
+}
+
+// Quick types at full speed despite TypeDelay: the typed line reaches the
+// terminal in a few writes rather than one per character.
+func TestQuickTyping(t *testing.T) {
+	const line = "echo abcdefghijklmnopqrstuvwxyz"
+	var mu sync.Mutex
+	chunks := 0
+	counting := false
+	m := newMux(t, Options{TypeDelay: 10 * time.Millisecond, Tap: func(_, _, _ int, b []byte) {
+		mu.Lock()
+		defer mu.Unlock()
+		if counting {
+			chunks++
+		}
+	}})
+	count := func(quick bool) int {
+		m.Quick(quick)
+		mu.Lock()
+		chunks, counting = 0, true
+		mu.Unlock()
+		run(t, m.Active(), line)
+		mu.Lock()
+		defer mu.Unlock()
+		counting = false
+		return chunks
+	}
+	if n := count(false); n < len(line)/2 {
+		t.Errorf("with a typing delay the line came in %d writes, want about one per character", n)
+	}
+	if n := count(true); n >= len(line)/2 {
+		t.Errorf("with Quick the line came in %d writes, want a few", n)
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unicode/utf8"
@@ -44,6 +45,7 @@ type shell struct {
 	stateDir  string
 	typeDelay time.Duration
 	tap       func(id, cols, rows int, b []byte) // Options.Tap
+	quick     *atomic.Bool                       // the mux's Quick: no typing delay
 
 	writeMu       sync.Mutex    // serialises writes to ptm
 	resp          chan []byte   // terminal answers (cursor reports) for the responder
@@ -93,6 +95,7 @@ type shellConfig struct {
 	prompt     string
 	restoreEnv string // an `export -p` file to source at start (recovery), or ""
 	tap        func(id, cols, rows int, b []byte)
+	quick      *atomic.Bool
 }
 
 func (c shellConfig) rcPath() string {
@@ -199,6 +202,7 @@ func startShell(ctx context.Context, c shellConfig) (*shell, error) {
 		stateDir:      c.stateDir,
 		typeDelay:     c.typeDelay,
 		tap:           c.tap,
+		quick:         c.quick,
 		resp:          make(chan []byte, 16),
 		exited:        make(chan struct{}),
 		handled:       make(chan struct{}),
@@ -403,7 +407,7 @@ func (s *shell) write(ctx context.Context, b []byte) error {
 	if !s.alive() {
 		return &ShellExitedError{Status: s.status()}
 	}
-	if s.typeDelay > 0 && len(b) > 1 {
+	if s.typeDelay > 0 && len(b) > 1 && (s.quick == nil || !s.quick.Load()) {
 		for i := 0; i < len(b); {
 			_, size := utf8.DecodeRune(b[i:])
 			if err := s.writeNow(ctx, b[i:i+size]); err != nil {

@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
-		"testing"
+	"testing"
 	"time"
 
 	"github.com/creack/pty"
@@ -125,7 +127,7 @@ func TestStepThroughPty(t *testing.T) {
 	key("\r")
 	waitFor("the split slide", has("slide 4: Two panes side by side", "› tmux split-pane -h"))
 	key("\r")
-	s = waitFor("the split", has("│", "✓ passed", "› $ echo right pane"))
+	waitFor("the split", has("│", "✓ passed", "› $ echo right pane"))
 	key("s")
 	waitFor("the skip", has("› tmux select-pane -t 0"))
 	key("r") // runs the skipped echo after all
@@ -147,7 +149,7 @@ func TestStepPlainPrompts(t *testing.T) {
 	needKubectl(t)
 	var out, errs bytes.Buffer
 	code := execute(context.Background(), []string{"step", "../../fixtures/authors/broken.md"},
-		streams{in: strings.NewReader("\nc\n"), out: &out, err: &errs})
+		streams{in: strings.NewReader("\n\n"), out: &out, err: &errs})
 	if code != 1 {
 		t.Errorf("exit %d, want 1 (the fixture's expected output is wrong)\n%s\n%s", code, out.String(), errs.String())
 	}
@@ -253,5 +255,53 @@ func TestWatchReplaysFromChangedSlide(t *testing.T) {
 		}
 	case <-time.After(60 * time.Second):
 		t.Fatal("watch did not stop")
+	}
+}
+
+// Ctrl-C while step waits at a prompt ends the run cleanly, without an
+// answer on stdin.
+func TestStepInterruptedAtPrompt(t *testing.T) {
+	needKubectl(t)
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	var out, errs syncBuffer
+	codec := make(chan int, 1)
+	go func() {
+		codec <- execute(ctx, []string{"step", "../../fixtures/authors/colours.md"}, streams{in: pr, out: &out, err: &errs})
+	}()
+	deadline := time.Now().Add(90 * time.Second)
+	for !strings.Contains(out.String(), "[Enter] run") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no prompt:\n%s\n%s", out.String(), errs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel(errors.New("got interrupt"))
+	select {
+	case code := <-codec:
+		if code == 0 {
+			t.Errorf("exit 0 after an interrupt\n%s", out.String())
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatalf("step did not end after the interrupt:\n%s", out.String())
+	}
+}
+
+// c runs the rest of the lab without asking, and only that lab.
+func TestStepContinueLastsOneLab(t *testing.T) {
+	needKubectl(t)
+	var out, errs bytes.Buffer
+	code := execute(context.Background(), []string{"step", "../../fixtures/authors/colours.md"},
+		streams{in: strings.NewReader("c\n\nc\n"), out: &out, err: &errs})
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errs.String())
+	}
+	if n := strings.Count(out.String(), "[Enter] run"); n != 3 {
+		t.Errorf("%d prompts, want one per lab (3): c lasts one lab\n%s", n, out.String())
+	}
+	if !strings.Contains(out.String(), "6 passed, 0 failed, 0 skipped") {
+		t.Errorf("not every step ran:\n%s", out.String())
 	}
 }

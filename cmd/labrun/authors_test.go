@@ -225,6 +225,19 @@ func TestSeedHTMLReportAndCast(t *testing.T) {
 		}
 	}
 
+	// asciinema's own player plays it, when it is installed (it is not
+	// required: the format checks above hold without it).
+	if player, err := exec.LookPath("asciinema"); err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		out, err := exec.CommandContext(ctx, player, "play", "-s", "100", "-i", "0.01", pane0).CombinedOutput()
+		cancel()
+		if err != nil || !strings.Contains(string(out), "kubectl run pingpong") {
+			t.Errorf("asciinema play %s: %v\n%s", pane0, err, out)
+		}
+	} else {
+		t.Log("asciinema is not installed: the cast was checked against the format, not played by asciinema itself")
+	}
+
 	chromium := needChromium(t)
 	png := filepath.Join(dir, "report.png")
 	v := visit(t, chromium, html, png, 1280, 2400)

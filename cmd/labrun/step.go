@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -55,6 +56,9 @@ prompts are printed and one line is read per answer.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f.step = true
+			if f.slide != "" && !strings.Contains(f.slide, "-") {
+				f.slide += "-" // step starts at slide N and goes on
+			}
 			return runRun(cmd, st, f, args)
 		},
 	}
