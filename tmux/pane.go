@@ -11,6 +11,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/labrun/labrun/internal/proc"
 )
 
 // Pane is one pane of the window: a shell in a pty with its own screen.
@@ -465,7 +467,7 @@ func (p *Pane) WaitInteractive(ctx context.Context, quiet time.Duration) (res Re
 		if !busy {
 			return p.collect(sh), false, nil
 		}
-		if raw, err := rawMode(sh.ptm); err == nil && raw && time.Since(lastNews) >= quiet {
+		if raw, err := proc.RawMode(sh.ptm); err == nil && raw && time.Since(lastNews) >= quiet {
 			return p.collect(sh), true, nil
 		}
 		select {
@@ -585,7 +587,7 @@ func (p *Pane) Interrupt(ctx context.Context) error {
 			return nil
 		}
 	}
-	if fg, err := foregroundPgrp(sh.ptm); err == nil && fg > 0 && fg != sh.pid {
+	if fg, err := proc.ForegroundPgrp(sh.ptm); err == nil && fg > 0 && fg != sh.pid {
 		syscall.Kill(-fg, syscall.SIGTERM)
 		syscall.Kill(-fg, syscall.SIGCONT)
 		if waitIdle(time.Second) {
