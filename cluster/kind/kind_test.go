@@ -18,16 +18,11 @@ import (
 	"time"
 
 	"github.com/labrun/labrun/cluster/fake"
-	"github.com/labrun/labrun/cluster/fake/busybox"
+	"github.com/labrun/labrun/internal/testmain"
 	"golang.org/x/sys/unix"
 )
 
-func TestMain(m *testing.M) {
-	if code, ok := busybox.Dispatch(os.Args); ok {
-		os.Exit(code)
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { testmain.Main(m) }
 
 // standin is a fake `kind` (and `docker`) on PATH: a shell script that logs
 // its arguments and, for `create cluster` and `get kubeconfig`, hands out the
