@@ -271,7 +271,7 @@ func (st *labState) verdict(i int, out tmux.Result, res *report.StepResult) {
 		return
 	}
 	res.Expected, res.ExpectedFile, res.ExpectedLine = exp.Text, exp.Pos.File, exp.Pos.Line
-	m := match.Match(exp.Text, out.Output, match.Options{})
+	m := match.Match(exp.Text, out.Output)
 	if !m.OK {
 		reason := "the output does not match the slides"
 		if m.Explanation != "" {
