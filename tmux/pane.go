@@ -81,9 +81,6 @@ func (p *Pane) shell() *shell {
 	return p.sh
 }
 
-// PID is the pid of the pane's shell, which is also its session id.
-func (p *Pane) PID() int { return p.shell().pid }
-
 // Alive says whether the pane's shell runs.
 func (p *Pane) Alive() bool {
 	p.m.mu.Lock()
@@ -127,14 +124,6 @@ func (p *Pane) LastStatus() int {
 func (p *Pane) Screen() string {
 	s, _ := p.shell().screen()
 	return s
-}
-
-// Output is what the commands of the last Run or WaitPrompt printed, as
-// plain text, including what scrolled off the screen (the last 4 MiB).
-func (p *Pane) Output() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.lastRes.Output
 }
 
 // State returns the shell's cwd and a file holding `export -p`, both as of
