@@ -6,7 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-		"testing"
+	"testing"
 	"time"
 
 	"github.com/creack/pty"
@@ -125,7 +125,7 @@ func TestStepThroughPty(t *testing.T) {
 	key("\r")
 	waitFor("the split slide", has("slide 4: Two panes side by side", "› tmux split-pane -h"))
 	key("\r")
-	s = waitFor("the split", has("│", "✓ passed", "› $ echo right pane"))
+	waitFor("the split", has("│", "✓ passed", "› $ echo right pane"))
 	key("s")
 	waitFor("the skip", has("› tmux select-pane -t 0"))
 	key("r") // runs the skipped echo after all
