@@ -16,6 +16,7 @@ import (
 	"github.com/labrun/labrun/cluster/kind"
 	"github.com/labrun/labrun/cluster/kubeconfig"
 	"github.com/labrun/labrun/content"
+	"github.com/labrun/labrun/internal/proc"
 	"github.com/labrun/labrun/parser"
 	"github.com/labrun/labrun/report"
 	"github.com/labrun/labrun/tmux"
@@ -272,7 +273,7 @@ func ServerVersion(ctx context.Context, opts Options) (string, error) {
 func versions(ctx context.Context, kubectl string, env []string) (client, server string, err error) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	out, err := cluster.Command{Name: kubectl, Args: []string{"version", "-o", "json"}, Env: env}.Output(ctx)
+	out, err := proc.Command{Name: kubectl, Args: []string{"version", "-o", "json"}, Env: env}.Output(ctx)
 	if err != nil {
 		return "", "", err
 	}

@@ -10,19 +10,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/labrun/labrun/cluster/fake/busybox"
+	"github.com/labrun/labrun/internal/testmain"
 	"github.com/labrun/labrun/internal/testshared"
 	"github.com/labrun/labrun/parser"
 	"github.com/labrun/labrun/report"
 )
 
 // The test binary doubles as the busybox the fake cluster's containers run.
-func TestMain(m *testing.M) {
-	if code, ok := busybox.Dispatch(os.Args); ok {
-		os.Exit(code)
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { testmain.Main(m) }
 
 func TestEveryKindHasAHandler(t *testing.T) {
 	for _, k := range parser.Kinds {

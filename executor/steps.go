@@ -16,8 +16,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/labrun/labrun/cluster"
 	"github.com/labrun/labrun/executor/match"
+	"github.com/labrun/labrun/internal/proc"
 	"github.com/labrun/labrun/parser"
 	"github.com/labrun/labrun/report"
 	"github.com/labrun/labrun/tmux"
@@ -271,7 +271,7 @@ func (st *labState) verdict(i int, out tmux.Result, res *report.StepResult) {
 		return
 	}
 	res.Expected, res.ExpectedFile, res.ExpectedLine = exp.Text, exp.Pos.File, exp.Pos.Line
-	m := match.Match(exp.Text, out.Output, match.Options{})
+	m := match.Match(exp.Text, out.Output)
 	if !m.OK {
 		reason := "the output does not match the slides"
 		if m.Explanation != "" {
@@ -458,7 +458,7 @@ func (st *labState) hide(ctx context.Context, _ int, step parser.Step, res *repo
 	err := cmd.Start()
 	if err == nil {
 		// Background jobs of the hidden command go with it.
-		err = cluster.WaitGroup(cmd, nil)
+		err = proc.WaitGroup(cmd, nil)
 	}
 	res.Actual = out.String()
 	if ctx.Err() != nil {

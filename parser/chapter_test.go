@@ -323,7 +323,7 @@ func TestDiagnosticFormat(t *testing.T) {
 	}
 }
 
-// TestNeverPanics feeds hostile inputs; each must come back with a chapter.
+// TestHostileInputs feeds hostile inputs; each must come back with a chapter.
 func TestHostileInputs(t *testing.T) {
 	inputs := []string{
 		"", "\n", "---", "--\n--\n---", ".lab[", ".lab[\n<!--", ".lab[\n```bash\n", "<!-- ```hide\n",

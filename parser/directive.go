@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// directiveKinds maps a directive's name to its step kind.
+// directiveKind maps a directive's name to its step kind.
 func directiveKind(name string) Kind {
 	switch name {
 	case "wait":

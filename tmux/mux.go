@@ -239,13 +239,6 @@ func (m *Mux) Panes() []*Pane {
 	return append([]*Pane(nil), m.panes...)
 }
 
-// Split splits the active pane, top/bottom (tmux -v) or side by side
-// (horizontal, tmux -h); the new pane starts in Options.Dir and becomes
-// active, like tmux.
-func (m *Mux) Split(ctx context.Context, horizontal bool) (*Pane, error) {
-	return m.split(ctx, splitOpts{horizontal: horizontal})
-}
-
 type splitOpts struct {
 	horizontal bool
 	detached   bool // -d: do not make it active
@@ -349,17 +342,6 @@ func (m *Mux) Terminal(ctx context.Context, from *Pane) (*Pane, error) {
 	p.sh = sh
 	p.mu.Unlock()
 	return p, nil
-}
-
-// Select makes pane index active (select-pane -t N).
-func (m *Mux) Select(index int) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if index < 0 || index >= len(m.panes) {
-		return &CommandError{Args: fmt.Sprintf("select-pane -t %d", index), Reason: fmt.Sprintf("can't find pane: %d", index)}
-	}
-	m.selectLocked(m.panes[index])
-	return nil
 }
 
 func (m *Mux) selectLocked(p *Pane) {

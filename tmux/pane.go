@@ -11,6 +11,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/labrun/labrun/internal/proc"
 )
 
 // Pane is one pane of the window: a shell in a pty with its own screen.
@@ -79,9 +81,6 @@ func (p *Pane) shell() *shell {
 	return p.sh
 }
 
-// PID is the pid of the pane's shell, which is also its session id.
-func (p *Pane) PID() int { return p.shell().pid }
-
 // Alive says whether the pane's shell runs.
 func (p *Pane) Alive() bool {
 	p.m.mu.Lock()
@@ -125,14 +124,6 @@ func (p *Pane) LastStatus() int {
 func (p *Pane) Screen() string {
 	s, _ := p.shell().screen()
 	return s
-}
-
-// Output is what the commands of the last Run or WaitPrompt printed, as
-// plain text, including what scrolled off the screen (the last 4 MiB).
-func (p *Pane) Output() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.lastRes.Output
 }
 
 // State returns the shell's cwd and a file holding `export -p`, both as of
@@ -465,7 +456,7 @@ func (p *Pane) WaitInteractive(ctx context.Context, quiet time.Duration) (res Re
 		if !busy {
 			return p.collect(sh), false, nil
 		}
-		if raw, err := rawMode(sh.ptm); err == nil && raw && time.Since(lastNews) >= quiet {
+		if raw, err := proc.RawMode(sh.ptm); err == nil && raw && time.Since(lastNews) >= quiet {
 			return p.collect(sh), true, nil
 		}
 		select {
@@ -585,7 +576,7 @@ func (p *Pane) Interrupt(ctx context.Context) error {
 			return nil
 		}
 	}
-	if fg, err := foregroundPgrp(sh.ptm); err == nil && fg > 0 && fg != sh.pid {
+	if fg, err := proc.ForegroundPgrp(sh.ptm); err == nil && fg > 0 && fg != sh.pid {
 		syscall.Kill(-fg, syscall.SIGTERM)
 		syscall.Kill(-fg, syscall.SIGCONT)
 		if waitIdle(time.Second) {

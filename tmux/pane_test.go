@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/labrun/labrun/internal/proc"
 )
 
 // geometry lists the panes like `tmux list-panes -F '#{pane_index}
@@ -479,7 +481,7 @@ func TestCloseLeavesNothing(t *testing.T) {
 	}
 	sids := []int{p0.PID(), p1.PID()}
 	for _, sid := range sids {
-		if n := len(sessionProcs(sid)); n < 2 {
+		if n := len(proc.Session(sid, 0)); n < 2 {
 			t.Fatalf("session %d has %d processes before Close", sid, n)
 		}
 	}
@@ -491,15 +493,15 @@ func TestCloseLeavesNothing(t *testing.T) {
 	}
 	if escaped == 0 {
 		t.Errorf("the process that left the session did not write its pid")
-	} else if p, ok := readProc(escaped); ok && p.state != 'Z' {
+	} else if p, ok := proc.ReadStat(escaped); ok && p.State != 'Z' {
 		t.Errorf("process %d that left the session (setsid) but held the terminal survived", escaped)
 	}
 	for _, sid := range sids {
-		if left := sessionProcs(sid); len(left) > 0 {
+		if left := proc.Session(sid, 0); len(left) > 0 {
 			t.Errorf("session %d still has %v", sid, left)
 		}
 		if err := syscall.Kill(sid, 0); err == nil {
-			if p, ok := readProc(sid); ok && p.state != 'Z' {
+			if p, ok := proc.ReadStat(sid); ok && p.State != 'Z' {
 				t.Errorf("shell %d alive", sid)
 			}
 		}

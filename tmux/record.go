@@ -317,13 +317,6 @@ func (r *Recorder) Marker(label string) {
 	}
 }
 
-// Files lists the casts written so far.
-func (r *Recorder) Files() []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]string(nil), r.files...)
-}
-
 // Close finishes every cast; it returns the first error met while recording.
 func (r *Recorder) Close() error {
 	r.mu.Lock()

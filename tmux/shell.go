@@ -18,6 +18,7 @@ import (
 
 	"github.com/creack/pty"
 	"github.com/hinshun/vt10x"
+	"github.com/labrun/labrun/internal/proc"
 )
 
 // outputMax bounds the raw output kept for Output: the reader always drains
@@ -168,13 +169,13 @@ func startShell(ctx context.Context, c shellConfig) (*shell, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening a pty: %w", err)
 	}
-	ptm, err := pollable(ptm0)
+	ptm, err := proc.Pollable(ptm0)
 	ptm0.Close()
 	if err != nil {
 		tty.Close()
 		return nil, fmt.Errorf("pty master: %w", err)
 	}
-	if err := setWinsize(ptm, c.cols, c.rows); err != nil {
+	if err := proc.SetWinsize(ptm, c.cols, c.rows); err != nil {
 		tty.Close()
 		ptm.Close()
 		return nil, fmt.Errorf("sizing the pty: %w", err)
@@ -195,7 +196,7 @@ func startShell(ctx context.Context, c shellConfig) (*shell, error) {
 	s := &shell{
 		id:            c.id,
 		tty:           tty.Name(),
-		ttyNr:         ttyDevice(tty.Name()),
+		ttyNr:         proc.TTYDevice(tty.Name()),
 		cmd:           cmd,
 		pid:           cmd.Process.Pid,
 		ptm:           ptm,
@@ -471,7 +472,7 @@ func (s *shell) resize(cols, rows int) error {
 	if !s.alive() {
 		return nil
 	}
-	return setWinsize(s.ptm, cols, rows)
+	return proc.SetWinsize(s.ptm, cols, rows)
 }
 
 // screen renders the visible screen: trailing spaces trimmed, trailing
@@ -512,7 +513,7 @@ func (s *shell) screen() (text, joined string) {
 // (which passes it to its jobs), TERM and CONT to the rest. finish then
 // kills what is left after the grace period.
 func (s *shell) signal() {
-	for _, pid := range sessionProcsOn(s.pid, s.ttyNr) {
+	for _, pid := range proc.Session(s.pid, s.ttyNr) {
 		if pid == s.pid {
 			syscall.Kill(pid, syscall.SIGHUP)
 			syscall.Kill(pid, syscall.SIGCONT)
@@ -534,21 +535,21 @@ func (s *shell) finish(deadline time.Time) {
 		return
 	}
 	s.finished = true
-	pids := sessionProcsOn(s.pid, s.ttyNr)
-	left := waitGone(pids, deadline)
+	pids := proc.Session(s.pid, s.ttyNr)
+	left := proc.WaitGone(pids, deadline)
 	for _, pid := range left {
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
 	// stragglers may appear from forks racing the scan: sweep until none
 	for i := 0; i < 5; i++ {
-		rest := sessionProcsOn(s.pid, s.ttyNr)
+		rest := proc.Session(s.pid, s.ttyNr)
 		if len(rest) == 0 {
 			break
 		}
 		for _, pid := range rest {
 			syscall.Kill(pid, syscall.SIGKILL)
 		}
-		waitGone(rest, time.Now().Add(2*time.Second))
+		proc.WaitGone(rest, time.Now().Add(2*time.Second))
 	}
 	if s.alive() {
 		syscall.Kill(s.pid, syscall.SIGKILL)
@@ -559,13 +560,13 @@ func (s *shell) finish(deadline time.Time) {
 	s.ttyMu.Lock()
 	var held []int
 	if !s.ptmClosed {
-		held = ttyHolders(s.tty)
+		held = proc.TTYHolders(s.tty)
 		for _, pid := range held {
 			syscall.Kill(pid, syscall.SIGKILL)
 		}
 	}
 	s.ttyMu.Unlock()
-	waitGone(held, time.Now().Add(2*time.Second))
+	proc.WaitGone(held, time.Now().Add(2*time.Second))
 	select {
 	case <-s.exited:
 	case <-time.After(5 * time.Second):
@@ -579,7 +580,7 @@ func (s *shell) close() {
 	s.closeOnce.Do(func() {
 		if s.alive() {
 			s.signal()
-			for _, pid := range sessionProcsOn(s.pid, s.ttyNr) {
+			for _, pid := range proc.Session(s.pid, s.ttyNr) {
 				syscall.Kill(pid, syscall.SIGKILL)
 			}
 			syscall.Kill(s.pid, syscall.SIGKILL)
@@ -649,7 +650,7 @@ func (s *shell) writeRestore(dst string) error {
 
 // kill sends SIGKILL to every process of the session.
 func (s *shell) kill() {
-	for _, pid := range sessionProcsOn(s.pid, s.ttyNr) {
+	for _, pid := range proc.Session(s.pid, s.ttyNr) {
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
 	if s.alive() {

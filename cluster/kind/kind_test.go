@@ -18,16 +18,11 @@ import (
 	"time"
 
 	"github.com/labrun/labrun/cluster/fake"
-	"github.com/labrun/labrun/cluster/fake/busybox"
-	"golang.org/x/sys/unix"
+	"github.com/labrun/labrun/internal/proc"
+	"github.com/labrun/labrun/internal/testmain"
 )
 
-func TestMain(m *testing.M) {
-	if code, ok := busybox.Dispatch(os.Args); ok {
-		os.Exit(code)
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { testmain.Main(m) }
 
 // standin is a fake `kind` (and `docker`) on PATH: a shell script that logs
 // its arguments and, for `create cluster` and `get kubeconfig`, hands out the
@@ -355,28 +350,8 @@ func TestInterruptedCreate(t *testing.T) {
 // through a pidfd: the kernel says when, no polling.
 func assertGone(t *testing.T, pid int) {
 	t.Helper()
-	fd, err := unix.PidfdOpen(pid, 0)
-	if errors.Is(err, unix.ESRCH) {
-		return
-	}
-	if err != nil {
-		t.Logf("pidfd_open unavailable (%v): not checking that pid %d ended", err, pid)
-		return
-	}
-	defer unix.Close(fd)
-	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-	for {
-		n, err := unix.Poll(fds, 10_000)
-		if errors.Is(err, unix.EINTR) {
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n == 0 {
-			t.Fatalf("the stand-in's child %d still runs: its process group was not killed", pid)
-		}
-		return
+	if left := proc.WaitGone([]int{pid}, time.Now().Add(10*time.Second)); len(left) > 0 {
+		t.Fatalf("the stand-in's child %d still runs: its process group was not killed", pid)
 	}
 }
 

@@ -13,15 +13,10 @@ import (
 	"time"
 
 	"github.com/labrun/labrun/cluster/fake"
-	"github.com/labrun/labrun/cluster/fake/busybox"
+	"github.com/labrun/labrun/internal/testmain"
 )
 
-func TestMain(m *testing.M) {
-	if code, ok := busybox.Dispatch(os.Args); ok {
-		os.Exit(code)
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { testmain.Main(m) }
 
 // env is a fake cluster standing in for the user's real one, reached
 // through a user kubeconfig that also holds a second context.

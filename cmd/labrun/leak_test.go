@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/labrun/labrun/internal/proc"
 )
 
 // TestNoProcessSurvives runs labrun as a child of this test process, which
@@ -22,7 +24,7 @@ func TestNoProcessSurvives(t *testing.T) {
 	if os.Getenv("LABRUN_LEAKTEST_CHILD") != "" {
 		t.Skip("already inside the leak test")
 	}
-	if err := prctlSubreaper(); err != nil {
+	if err := proc.BecomeSubreaper(); err != nil {
 		t.Skipf("cannot become a child subreaper (%v): this test needs Linux", err)
 	}
 	for _, tc := range []struct {
@@ -106,15 +108,6 @@ func TestLabrunChild(t *testing.T) {
 		}
 	}
 	os.Exit(Main(args, os.Stdin, os.Stdout, os.Stderr))
-}
-
-func prctlSubreaper() error {
-	const prSetChildSubreaper = 36
-	_, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, prSetChildSubreaper, 1, 0)
-	if errno != 0 {
-		return errno
-	}
-	return nil
 }
 
 // waitFor re-checks cond until it holds or five seconds pass.

@@ -10,21 +10,20 @@ import (
 	"testing"
 	"time"
 
-	"github.com/labrun/labrun/cluster/fake/busybox"
 	"github.com/labrun/labrun/executor"
+	"github.com/labrun/labrun/internal/testmain"
 	"github.com/labrun/labrun/report"
 )
 
 // The test binary doubles as the busybox the fake cluster's containers run.
 func TestMain(m *testing.M) {
-	if code, ok := busybox.Dispatch(os.Args); ok {
-		os.Exit(code)
-	}
 	// Commands that run labrun itself (git bisect run) run this binary.
-	if os.Getenv("LABRUN_TEST_AS_MAIN") != "" && len(os.Args) > 1 && !strings.HasPrefix(os.Args[1], "-test.") {
-		os.Exit(Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
-	}
-	os.Exit(m.Run())
+	testmain.Main(m, func() (int, bool) {
+		if os.Getenv("LABRUN_TEST_AS_MAIN") != "" && len(os.Args) > 1 && !strings.HasPrefix(os.Args[1], "-test.") {
+			return Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr), true
+		}
+		return 0, false
+	})
 }
 
 // labrun runs the CLI in-process and returns its exit code and outputs.

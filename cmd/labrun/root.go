@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/labrun/labrun/internal/proc"
 	"github.com/spf13/cobra"
 )
 
@@ -84,9 +85,9 @@ func noArgs(cmd *cobra.Command, args []string) error {
 // second one exits at once.
 func Main(args []string, in io.Reader, out, errw io.Writer) int {
 	// Failing to become a subreaper only weakens the final sweep.
-	_ = becomeSubreaper()
+	_ = proc.BecomeSubreaper()
 	defer func() {
-		if ended := sweep(); len(ended) > 0 {
+		if ended := proc.Sweep(); len(ended) > 0 {
 			fmt.Fprintf(errw, "labrun: ended %d processes left behind by the labs: %s\n", len(ended), strings.Join(ended, "; "))
 		}
 	}()
@@ -105,7 +106,7 @@ func Main(args []string, in io.Reader, out, errw io.Writer) int {
 				continue
 			}
 			fmt.Fprintf(errw, "labrun: %v again: exiting now\n", s)
-			sweep()
+			proc.Sweep()
 			os.Exit(exitSignals)
 		}
 	}()

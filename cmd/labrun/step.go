@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -90,8 +89,7 @@ func runStep(ctx context.Context, st streams, f runFlags, deck, before *parser.D
 		Nodes: f.nodes, Log: st.err, Cols: cols, Rows: rows,
 		Record: f.record, Screens: wantScreens(reports), Prepare: f.prepared(before), Stepper: stepper,
 	})
-	var se *executor.SetupError
-	if errors.As(err, &se) || err != nil {
+	if err != nil { // the run never started (a *executor.SetupError)
 		return &exitError{exitUsage, err}
 	}
 	counts := map[report.Status]int{}

@@ -7,10 +7,6 @@ import (
 	"text/tabwriter"
 )
 
-// Options tunes a comparison. The zero value applies every rule of the
-// package documentation; fields will carry per-block overrides from slides.
-type Options struct{}
-
 // Result explains a comparison: whether it passed, which expected lines were
 // not found and a diff a person can read.
 type Result struct {
@@ -109,8 +105,7 @@ func compilePattern(norm string) pattern {
 // command after normalising both (see the package documentation). Every
 // non-blank expected line must match an actual line, in order; extra actual
 // lines are allowed.
-func Match(expected, actual string, opts Options) Result {
-	_ = opts
+func Match(expected, actual string) Result {
 	res := Result{ExpectError: ExpectsError(expected)}
 	expLines := trimTrailingBlank(splitLines(expected))
 	actLines := trimTrailingBlank(splitLines(actual))

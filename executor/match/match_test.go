@@ -54,7 +54,7 @@ func TestForgiven(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := Match(tc.expected, tc.actual, Options{})
+			r := Match(tc.expected, tc.actual)
 			if !r.OK {
 				t.Fatalf("want OK, got %s\n%s", r.Explanation, r.Diff)
 			}
@@ -96,7 +96,7 @@ func TestCaught(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r := Match(tc.expected, tc.actual, Options{})
+			r := Match(tc.expected, tc.actual)
 			if r.OK {
 				t.Fatalf("want a failure, got OK")
 			}
@@ -150,7 +150,7 @@ func TestDiffIsCompact(t *testing.T) {
 	for i := range 100 {
 		exp.WriteString("nope-" + strings.Repeat("z", i%7+1) + " 1/1 Running 0 3s\n")
 	}
-	r := Match(exp.String(), podList(500), Options{})
+	r := Match(exp.String(), podList(500))
 	lines := strings.Count(r.Diff, "\n")
 	if lines > diffMaxLines+2 {
 		t.Errorf("diff has %d lines, want at most %d", lines, diffMaxLines+2)
@@ -183,14 +183,14 @@ func TestExpectsError(t *testing.T) {
 		if got := ExpectsError(tc.expected); got != tc.want {
 			t.Errorf("ExpectsError(%q) = %v, want %v", tc.expected, got, tc.want)
 		}
-		if got := Match(tc.expected, tc.expected, Options{}); got.ExpectError != tc.want || !got.OK {
+		if got := Match(tc.expected, tc.expected); got.ExpectError != tc.want || !got.OK {
 			t.Errorf("Match(%q, itself) = OK %v ExpectError %v, want OK and %v", tc.expected, got.OK, got.ExpectError, tc.want)
 		}
 	}
 }
 
 func TestResultLines(t *testing.T) {
-	r := Match("pod/pingpong created\n\n...\n", "pod/pingpong created\r\n\n\n", Options{})
+	r := Match("pod/pingpong created\n\n...\n", "pod/pingpong created\r\n\n\n")
 	if want := []string{"pod/pingpong created", "", "..."}; !slices.Equal(r.Expected, want) {
 		t.Errorf("Expected = %q, want %q", r.Expected, want)
 	}
@@ -221,7 +221,7 @@ func BenchmarkMatch200Pods(b *testing.B) {
 	expected := lines[0] + "\n" + lines[1] + "\n...\n" + lines[len(lines)-1] + "\n"
 	b.ReportAllocs()
 	for b.Loop() {
-		if r := Match(expected, actual, Options{}); !r.OK {
+		if r := Match(expected, actual); !r.OK {
 			b.Fatal(r.Explanation)
 		}
 	}
@@ -232,7 +232,7 @@ func BenchmarkMatch200PodsMissing(b *testing.B) {
 	expected := "NAME READY STATUS RESTARTS AGE\nweb-0 1/1 Running 0 3s\n"
 	b.ReportAllocs()
 	for b.Loop() {
-		if r := Match(expected, actual, Options{}); r.OK {
+		if r := Match(expected, actual); r.OK {
 			b.Fatal("want a failure")
 		}
 	}
@@ -257,7 +257,7 @@ func TestElisions(t *testing.T) {
 		{"a (x.*+?) …", "a (xyz) anything", false},
 	}
 	for _, tc := range tests {
-		if got := Match(tc.expected, tc.actual, Options{}).OK; got != tc.want {
+		if got := Match(tc.expected, tc.actual).OK; got != tc.want {
 			t.Errorf("Match(%q, %q).OK = %v, want %v", tc.expected, tc.actual, got, tc.want)
 		}
 	}

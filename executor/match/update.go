@@ -9,7 +9,7 @@ package match
 // none. When that is not enough, the block becomes the actual output. ok is
 // false when nothing needed changing.
 func Update(expected, actual string) (updated string, ok bool) {
-	res := Match(expected, actual, Options{})
+	res := Match(expected, actual)
 	if res.OK {
 		return expected, false
 	}
@@ -74,7 +74,7 @@ func Update(expected, actual string) (updated string, ok bool) {
 		}
 	}
 	updated = joinLines(out)
-	if !Match(updated, actual, Options{}).OK {
+	if !Match(updated, actual).OK {
 		updated = joinLines(rawActual)
 	}
 	return updated, updated != joinLines(expLines)
