@@ -15,23 +15,24 @@ import (
 
 // runFlags are `labrun run`'s options.
 type runFlags struct {
-	cluster     string
-	keepCluster bool
-	namespace   string
-	kubectl     string
-	timeout     time.Duration
-	failFast    bool
-	keepSandbox bool
-	typeDelay   time.Duration
-	seed        int64
-	nodes       int
-	quiet       bool
-	verbose     bool
-	color       string
-	reports     []string
-	chapter     string
-	slide       string
-	from, to    string
+	cluster      string
+	keepCluster  bool
+	controlPlane string
+	namespace    string
+	kubectl      string
+	timeout      time.Duration
+	failFast     bool
+	keepSandbox  bool
+	typeDelay    time.Duration
+	seed         int64
+	nodes        int
+	quiet        bool
+	verbose      bool
+	color        string
+	reports      []string
+	chapter      string
+	slide        string
+	from, to     string
 }
 
 func newRunCmd(st streams) *cobra.Command {
@@ -55,6 +56,7 @@ Exit status: 0 when every step passed (or was skipped for a stated reason),
 	fl := cmd.Flags()
 	fl.StringVar(&f.cluster, "cluster", "fake", "cluster to run against: fake (built in), kind (created and deleted), kind:NAME (reused), kubeconfig[:CONTEXT] (current or named context, in a fresh namespace)")
 	fl.BoolVar(&f.keepCluster, "keep-cluster", false, "keep the kind cluster the run created, and print how to reach it")
+	fl.StringVar(&f.controlPlane, "control-plane", "", "with --cluster builtin: use the kube-apiserver, kube-controller-manager, kube-scheduler and etcd binaries in this directory instead of labrun-k8s")
 	fl.StringVar(&f.namespace, "namespace", "", "with --cluster kubeconfig: work in this namespace (created if missing) and keep it")
 	fl.StringVar(&f.kubectl, "kubectl", "", "kubectl to use (default: kubectl on PATH, else bin/kubectl beside labrun)")
 	fl.DurationVar(&f.timeout, "timeout", 60*time.Second, "time limit for each step (longwait gets ten times as much)")
@@ -105,7 +107,7 @@ func runRun(cmd *cobra.Command, st streams, f runFlags, args []string) error {
 	sink := report.NewConsole(st.out, report.ConsoleOptions{Color: color, Quiet: f.quiet, Verbose: f.verbose, Live: live, Width: width})
 	defer sink.Close()
 	res, err := executor.Run(cmd.Context(), deck, executor.Options{
-		Cluster: f.cluster, KeepCluster: f.keepCluster, Namespace: f.namespace, Kubectl: f.kubectl, Timeout: f.timeout, FailFast: f.failFast,
+		Cluster: f.cluster, KeepCluster: f.keepCluster, ControlPlane: f.controlPlane, Namespace: f.namespace, Kubectl: f.kubectl, Timeout: f.timeout, FailFast: f.failFast,
 		KeepSandbox: f.keepSandbox, TypeDelay: f.typeDelay, Seed: f.seed, Nodes: f.nodes,
 		Sink: sink, Log: st.err,
 	})
