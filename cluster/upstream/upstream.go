@@ -156,7 +156,8 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 }
 
 func (cp *ControlPlane) start(ctx context.Context, cmds map[string][]string) error {
-	sctx, cancel := context.WithTimeout(ctx, cp.opts.Timeout)
+	sctx, cancel := context.WithTimeoutCause(ctx, cp.opts.Timeout,
+		fmt.Errorf("start took longer than %s: %w", cp.opts.Timeout, context.DeadlineExceeded))
 	defer cancel()
 	if err := cp.makeDir(); err != nil {
 		return err
