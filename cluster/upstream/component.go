@@ -26,7 +26,12 @@ type ComponentError struct {
 	Status string
 	// Tail is the component's last log lines, oldest first.
 	Tail []string
+	// Err is the cause when it is an error of its own (the start's context
+	// ended), for errors.Is.
+	Err error
 }
+
+func (e *ComponentError) Unwrap() error { return e.Err }
 
 func (e *ComponentError) Error() string {
 	msg := fmt.Sprintf("%s: %s", e.Component, e.Status)

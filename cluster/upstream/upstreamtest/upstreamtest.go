@@ -37,11 +37,10 @@ import (
 // shared is the test binary's one control plane. It is package state
 // because a test binary is the unit it is shared by: Main stops it.
 var shared struct {
-	once   sync.Once
-	cp     *upstream.ControlPlane
-	err    error
-	skip   string
-	cancel context.CancelFunc
+	once sync.Once
+	cp   *upstream.ControlPlane
+	err  error
+	skip string
 }
 
 // Main runs the tests and then stops the shared control plane, if one was
@@ -55,9 +54,6 @@ func Main(m *testing.M) {
 			code = 1
 		}
 		cancel()
-	}
-	if shared.cancel != nil {
-		shared.cancel()
 	}
 	os.Exit(code)
 }
@@ -73,9 +69,9 @@ func Shared(tb testing.TB) *upstream.ControlPlane {
 			shared.skip = err.Error()
 			return
 		}
-		ctx, cancel := context.WithCancel(context.Background())
-		shared.cancel = cancel
-		shared.cp, shared.err = upstream.Start(ctx, upstream.Options{Binary: bin})
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		shared.cp, shared.err = upstream.Start(ctx, upstream.Options{Binary: bin, Timeout: 5 * time.Minute})
 	})
 	if shared.skip != "" {
 		SkipOrFail(tb, shared.skip)
