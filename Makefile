@@ -20,7 +20,10 @@ all: build controlplane
 
 build: $(BIN)/labrun
 
-$(BIN)/labrun: $(shell find cmd cluster executor parser report tmux -name '*.go' -not -name '*_test.go') go.mod go.sum
+# Every package of labrun's own module, new ones included (tools/ holds
+# modules of their own).
+LABRUN_SRC := $(shell find . -name '*.go' -not -name '*_test.go' -not -path './tools/*' -not -path './tmp/*' -not -path './.git/*' -not -path './bin/*')
+$(BIN)/labrun: $(LABRUN_SRC) go.mod go.sum
 	$(GO) build -o $@ ./cmd/labrun
 
 # kubectl built from k8s.io/kubectl at a pinned version (tools/kubectl has
@@ -86,7 +89,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseChapter -fuzztime 10m ./parser
 
 fmt:
-	gofmt -l -w cmd cluster executor parser report tmux tools
+	gofmt -l -w $$(git ls-files '*.go')
 
 clean:
 	rm -rf $(BIN)
