@@ -27,7 +27,10 @@ build: $(BIN)/labrun
 # and labrun says it has no commit.
 BUILDVCS   := $(if $(wildcard .git),true,false)
 GIT_COMMIT := $(shell c=$$(git rev-parse HEAD 2>/dev/null) && { git diff --quiet HEAD 2>/dev/null && echo $$c || echo $$c+dirty; })
-$(BIN)/labrun: $(shell find cmd cluster executor internal parser report tmux -name '*.go' -not -name '*_test.go') go.mod go.sum
+# Every package of labrun's own module, new ones included (tools/ holds
+# modules of their own).
+LABRUN_SRC := $(shell find . -name '*.go' -not -name '*_test.go' -not -path './tools/*' -not -path './tmp/*' -not -path './.git/*' -not -path './bin/*')
+$(BIN)/labrun: $(LABRUN_SRC) go.mod go.sum
 	$(GO) build -buildvcs=$(BUILDVCS) -ldflags "-X main.ldCommit=$(GIT_COMMIT)" -o $@ ./cmd/labrun
 
 # kubectl built from k8s.io/kubectl at a pinned version (tools/kubectl has
@@ -93,7 +96,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseChapter -fuzztime 10m ./parser
 
 fmt:
-	gofmt -l -w cmd cluster executor parser report tmux tools
+	gofmt -l -w $$(git ls-files '*.go')
 
 clean:
 	rm -rf $(BIN)

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/labrun/labrun/cluster"
 	"github.com/labrun/labrun/content"
 	"github.com/labrun/labrun/content/contenttest"
-	"github.com/labrun/labrun/executor"
 	"github.com/labrun/labrun/parser"
 )
 
@@ -148,7 +148,7 @@ func list(fs []content.Finding) string {
 // needKubectl finds the kubectl a run would use, or skips (fails under CI).
 func needKubectl(t *testing.T) string {
 	t.Helper()
-	k, err := executor.FindKubectl("")
+	k, err := cluster.FindKubectl("")
 	if err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("the kubectl checks need kubectl: %v", err)

@@ -8,13 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/labrun/labrun/cluster"
-	"github.com/labrun/labrun/cluster/fake"
-	"github.com/labrun/labrun/cluster/kind"
-	"github.com/labrun/labrun/cluster/kubeconfig"
+	"github.com/labrun/labrun/cluster/open"
 	"github.com/labrun/labrun/content"
 	"github.com/labrun/labrun/internal/proc"
 	"github.com/labrun/labrun/parser"
@@ -25,15 +22,20 @@ import (
 // Options configure a run. The zero value is usable: fake cluster, host or
 // bundled kubectl, 60 s per step.
 type Options struct {
-	// Cluster is "fake" (default), "kind" (a cluster created for the run),
-	// "kind:NAME" (an existing kind cluster, left in place), "kubeconfig"
-	// or "kubeconfig:CONTEXT" (an existing cluster, in a namespace of the run's).
+	// Cluster is "fake" (default), "builtin", "kind" (a cluster created for
+	// the run), "kind:NAME" (an existing kind cluster, left in place),
+	// "kubeconfig" or "kubeconfig:CONTEXT" (an existing cluster, in a
+	// namespace of the run's); see open.Spec.
 	Cluster string
 	// KeepCluster keeps a kind cluster the run created.
 	KeepCluster bool
+	// ControlPlane is a directory of kube-apiserver, kube-controller-manager,
+	// kube-scheduler and etcd binaries for the built-in cluster, instead of
+	// labrun-k8s.
+	ControlPlane string
 	// Namespace names the namespace a kubeconfig run uses (and keeps).
 	Namespace string
-	// Kubectl is the kubectl to use; "" finds one (see FindKubectl).
+	// Kubectl is the kubectl to use; "" finds one (see cluster.Tools.Kubectl).
 	Kubectl string
 	// Shell is the bash to run in panes; "" looks it up on PATH.
 	Shell string
@@ -112,7 +114,7 @@ func Run(ctx context.Context, deck *parser.Deck, opts Options) (res *report.Run,
 	res = &report.Run{Deck: []string{deck.File}, Cluster: opts.Cluster, Seed: opts.Seed, Timeout: opts.Timeout,
 		Started: start, Status: report.Passed}
 
-	kubectl, err := FindKubectl(opts.Kubectl)
+	kubectl, err := cluster.FindKubectl(opts.Kubectl)
 	if err != nil {
 		return nil, &SetupError{err}
 	}
@@ -209,38 +211,16 @@ func Run(ctx context.Context, deck *parser.Deck, opts Options) (res *report.Run,
 }
 
 func startCluster(ctx context.Context, opts Options, sb *sandbox) (cluster.Cluster, error) {
-	mode, name, _ := strings.Cut(opts.Cluster, ":")
-	switch mode {
-	case "fake":
-		s, err := fake.Start(ctx, fake.Options{Dir: sb.kube, Seed: opts.Seed, Nodes: opts.Nodes, Log: opts.ClusterLog})
-		if err != nil {
-			return nil, fmt.Errorf("starting the fake cluster: %w", err)
-		}
-		return s, nil
-	case "kind":
-		c, err := kind.Create(ctx, kind.Options{Dir: sb.kube, Name: name, Keep: opts.KeepCluster,
-			Kubectl: opts.Kubectl, Log: opts.Log})
-		if err != nil {
-			return nil, fmt.Errorf("kind cluster: %w", err)
-		}
-		return c, nil
-	case "kubeconfig":
-		c, err := kubeconfig.Open(ctx, kubeconfig.Options{Dir: sb.kube, Context: name,
-			Namespace: opts.Namespace, Kubectl: opts.Kubectl, Log: opts.Log})
-		if err != nil {
-			return nil, fmt.Errorf("kubeconfig cluster: %w", err)
-		}
-		return c, nil
-	default:
-		return nil, fmt.Errorf("unknown cluster %q (want fake, kind, kind:NAME, kubeconfig or kubeconfig:CONTEXT)", opts.Cluster)
-	}
+	return open.Cluster(ctx, open.Spec{Mode: opts.Cluster, Dir: sb.kube, Kubectl: opts.Kubectl,
+		Nodes: opts.Nodes, Seed: opts.Seed, Keep: opts.KeepCluster, Namespace: opts.Namespace,
+		ControlPlaneDir: opts.ControlPlane, Log: opts.Log, RequestLog: opts.ClusterLog})
 }
 
 // ServerVersion starts the cluster opts names (in a sandbox of its own),
 // asks it for its version with kubectl, and stops it again.
 func ServerVersion(ctx context.Context, opts Options) (string, error) {
 	opts.defaults()
-	kubectl, err := FindKubectl(opts.Kubectl)
+	kubectl, err := cluster.FindKubectl(opts.Kubectl)
 	if err != nil {
 		return "", err
 	}

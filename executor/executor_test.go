@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/labrun/labrun/cluster"
 	"github.com/labrun/labrun/internal/testmain"
 	"github.com/labrun/labrun/internal/testshared"
 	"github.com/labrun/labrun/parser"
@@ -31,7 +32,7 @@ func TestEveryKindHasAHandler(t *testing.T) {
 // is a failure, never a silent skip.
 func needKubectl(t *testing.T) string {
 	t.Helper()
-	k, err := FindKubectl("")
+	k, err := cluster.FindKubectl("")
 	if err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("end-to-end test needs kubectl: %v", err)

@@ -57,7 +57,8 @@ type Options struct {
 	// Keep leaves a created cluster running after Close, which prints how to
 	// reach it.
 	Keep bool
-	// Kind and Kubectl are the binaries; "" looks them up on PATH.
+	// Kind and Kubectl are the binaries; "" looks kind up on PATH and finds
+	// kubectl as a run does (cluster.Tools).
 	Kind    string
 	Kubectl string
 	// Wait bounds kind's own wait for the control plane and the wait for
@@ -94,19 +95,19 @@ var validName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$`)
 // even when ctx was cancelled (bounded by its own timeout).
 func Create(ctx context.Context, opts Options) (*Cluster, error) {
 	if opts.Dir == "" {
-		return nil, errors.New("kind: Options.Dir is required")
+		return nil, errors.New("Options.Dir is required")
 	}
 	if st, err := os.Stat(opts.Dir); err != nil || !st.IsDir() {
-		return nil, fmt.Errorf("kind: Dir %q is not a directory", opts.Dir)
+		return nil, fmt.Errorf("the cluster directory %q is not a directory", opts.Dir)
 	}
 	if opts.Nodes == 0 {
 		opts.Nodes = DefaultNodes
 	}
 	if opts.Nodes < 1 {
-		return nil, fmt.Errorf("kind: Nodes must be at least 1, not %d", opts.Nodes)
+		return nil, fmt.Errorf("Nodes must be at least 1, not %d", opts.Nodes)
 	}
 	if opts.Name != "" && (len(opts.Name) > 50 || !validName.MatchString(opts.Name)) {
-		return nil, fmt.Errorf("kind: invalid cluster name %q: use lowercase letters, digits, '-' and '.'", opts.Name)
+		return nil, fmt.Errorf("invalid cluster name %q: use lowercase letters, digits, '-' and '.'", opts.Name)
 	}
 	if opts.Wait <= 0 {
 		opts.Wait = 5 * time.Minute
@@ -119,7 +120,7 @@ func Create(ctx context.Context, opts Options) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	kubectl, err := findKubectl(opts.Kubectl)
+	kubectl, err := cluster.FindKubectl(opts.Kubectl)
 	if err != nil {
 		return nil, err
 	}
@@ -168,18 +169,7 @@ func findKind(bin string) (string, error) {
 	}
 	p, err := exec.LookPath(bin)
 	if err != nil {
-		return "", fmt.Errorf("kind: %q is not an executable: %w", bin, err)
-	}
-	return p, nil
-}
-
-func findKubectl(bin string) (string, error) {
-	if bin == "" {
-		bin = "kubectl"
-	}
-	p, err := exec.LookPath(bin)
-	if err != nil {
-		return "", fmt.Errorf("kind: kubectl not found (%w): pass --kubectl, or run `make kubectl`", err)
+		return "", fmt.Errorf("%q is not an executable: %w", bin, err)
 	}
 	return p, nil
 }
@@ -207,7 +197,7 @@ func checkEngine(ctx context.Context) (string, error) {
 			return name, nil
 		}
 		if ctx.Err() != nil {
-			return "", fmt.Errorf("kind: check container engine: %w", ctx.Err())
+			return "", fmt.Errorf("check container engine: %w", ctx.Err())
 		}
 		problems = append(problems, fmt.Sprintf("`%s info` failed: %s", name, lastLine(err)))
 	}
@@ -248,7 +238,7 @@ func config(n int) string {
 func (c *Cluster) create(ctx context.Context, opts Options) error {
 	cfg := filepath.Join(opts.Dir, "kind-config.yaml")
 	if err := os.WriteFile(cfg, []byte(config(opts.Nodes)), 0o644); err != nil {
-		return fmt.Errorf("kind: write config: %w", err)
+		return fmt.Errorf("write config: %w", err)
 	}
 	fmt.Fprintf(c.log, "labrun: creating kind cluster %s (%d nodes)\n", c.name, opts.Nodes)
 	_, err := cluster.Command{Name: c.kind, Env: c.env, Args: []string{
@@ -256,7 +246,7 @@ func (c *Cluster) create(ctx context.Context, opts Options) error {
 		"--kubeconfig", c.kubeconfig, "--wait", opts.Wait.String(),
 	}, Log: c.log}.CombinedOutput(ctx)
 	if err != nil {
-		return fmt.Errorf("kind: create cluster %s: %w", c.name, err)
+		return fmt.Errorf("create cluster %s: %w", c.name, err)
 	}
 	return nil
 }
@@ -267,7 +257,7 @@ func (c *Cluster) create(ctx context.Context, opts Options) error {
 func (c *Cluster) reuse(ctx context.Context) error {
 	out, err := cluster.Command{Name: c.kind, Env: c.env, Args: []string{"get", "clusters"}}.Output(ctx)
 	if err != nil {
-		return fmt.Errorf("kind: list clusters: %w", err)
+		return fmt.Errorf("list clusters: %w", err)
 	}
 	names := strings.Fields(string(out))
 	found := false
@@ -279,14 +269,14 @@ func (c *Cluster) reuse(ctx context.Context) error {
 		if len(names) > 0 {
 			have = strings.Join(names, ", ")
 		}
-		return fmt.Errorf("kind: no cluster named %q (kind get clusters lists: %s); omit the name to create one", c.name, have)
+		return fmt.Errorf("no cluster named %q (kind get clusters lists: %s); omit the name to create one", c.name, have)
 	}
 	kc, err := cluster.Command{Name: c.kind, Env: c.env, Args: []string{"get", "kubeconfig", "--name", c.name}}.Output(ctx)
 	if err != nil {
-		return fmt.Errorf("kind: get kubeconfig of %s: %w", c.name, err)
+		return fmt.Errorf("get kubeconfig of %s: %w", c.name, err)
 	}
 	if err := os.WriteFile(c.kubeconfig, kc, 0o600); err != nil {
-		return fmt.Errorf("kind: write kubeconfig: %w", err)
+		return fmt.Errorf("write kubeconfig: %w", err)
 	}
 	fmt.Fprintf(c.log, "labrun: using existing kind cluster %s\n", c.name)
 	return nil
@@ -299,14 +289,14 @@ func (c *Cluster) ready(ctx context.Context, kubectl string, wait time.Duration)
 		"--timeout", wait.String(),
 	}, Log: c.log}.CombinedOutput(ctx)
 	if err != nil {
-		return fmt.Errorf("kind: wait for nodes of %s to be Ready: %w", c.name, err)
+		return fmt.Errorf("wait for nodes of %s to be Ready: %w", c.name, err)
 	}
 	nodes, err := cluster.ReadNodes(ctx, kubectl, c.kubeconfig, nil)
 	if err != nil {
-		return fmt.Errorf("kind: %s: %w", c.name, err)
+		return fmt.Errorf("%s: %w", c.name, err)
 	}
 	if len(nodes) == 0 {
-		return fmt.Errorf("kind: cluster %s has no nodes", c.name)
+		return fmt.Errorf("cluster %s has no nodes", c.name)
 	}
 	c.nodes = nodes
 	return nil

@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -41,7 +40,7 @@ type Options struct {
 	// labrun-<random> namespace that Close deletes; a name uses that
 	// namespace (creating it if it is missing) and Close keeps it.
 	Namespace string
-	// Kubectl is the kubectl binary; "" looks it up on PATH.
+	// Kubectl is the kubectl binary; "" finds one as a run does (cluster.Tools).
 	Kubectl string
 	// DeleteWait bounds how long Close waits for the namespace to be gone;
 	// 0 means 1 minute. A namespace still terminating then is reported in
@@ -72,21 +71,17 @@ var _ cluster.Cluster = (*Cluster)(nil)
 // namespace set on it, makes the namespace and reads the nodes.
 func Open(ctx context.Context, opts Options) (*Cluster, error) {
 	if opts.Dir == "" {
-		return nil, errors.New("kubeconfig: Options.Dir is required")
+		return nil, errors.New("Options.Dir is required")
 	}
 	if st, err := os.Stat(opts.Dir); err != nil || !st.IsDir() {
-		return nil, fmt.Errorf("kubeconfig: Dir %q is not a directory", opts.Dir)
+		return nil, fmt.Errorf("the cluster directory %q is not a directory", opts.Dir)
 	}
 	if opts.DeleteWait <= 0 {
 		opts.DeleteWait = time.Minute
 	}
-	bin := opts.Kubectl
-	if bin == "" {
-		bin = "kubectl"
-	}
-	kubectl, err := exec.LookPath(bin)
+	kubectl, err := cluster.FindKubectl(opts.Kubectl)
 	if err != nil {
-		return nil, fmt.Errorf("kubeconfig: kubectl not found (%w): pass --kubectl, or run `make kubectl`", err)
+		return nil, err
 	}
 	c := &Cluster{
 		kubeconfig: filepath.Join(opts.Dir, "kubeconfig"),
@@ -107,13 +102,13 @@ func Open(ctx context.Context, opts Options) (*Cluster, error) {
 	if c.context == "" {
 		out, err := cluster.Command{Name: kubectl, Args: append(srcArgs, "config", "current-context")}.Output(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("kubeconfig: no current context in %s: pass a context (--cluster kubeconfig:CONTEXT): %w", source, err)
+			return nil, fmt.Errorf("no current context in %s: pass a context (--cluster kubeconfig:CONTEXT): %w", source, err)
 		}
 		c.context = strings.TrimSpace(string(out))
 	} else {
 		out, err := cluster.Command{Name: kubectl, Args: append(srcArgs, "config", "get-contexts", "-o", "name")}.Output(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("kubeconfig: read contexts of %s: %w", source, err)
+			return nil, fmt.Errorf("read contexts of %s: %w", source, err)
 		}
 		names := strings.Fields(string(out))
 		found := false
@@ -125,21 +120,21 @@ func Open(ctx context.Context, opts Options) (*Cluster, error) {
 			if len(names) > 0 {
 				have = strings.Join(names, ", ")
 			}
-			return nil, fmt.Errorf("kubeconfig: %w: %q is not in %s (contexts: %s)", ErrContextNotFound, c.context, source, have)
+			return nil, fmt.Errorf("%w: %q is not in %s (contexts: %s)", ErrContextNotFound, c.context, source, have)
 		}
 	}
 	flat, err := cluster.Command{Name: kubectl, Args: append(srcArgs, "config", "view", "--minify", "--flatten", "--raw", "--context", c.context)}.Output(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("kubeconfig: copy context %q of %s: %w", c.context, source, err)
+		return nil, fmt.Errorf("copy context %q of %s: %w", c.context, source, err)
 	}
 	if err := os.WriteFile(c.kubeconfig, flat, 0o600); err != nil {
-		return nil, fmt.Errorf("kubeconfig: write run's kubeconfig: %w", err)
+		return nil, fmt.Errorf("write run's kubeconfig: %w", err)
 	}
 	c.namespace = opts.Namespace
 	if c.namespace == "" {
 		c.namespace = "labrun-" + randomSuffix()
 		if err := c.kube(ctx, "create", "namespace", c.namespace); err != nil {
-			return nil, fmt.Errorf("kubeconfig: create namespace %s (use an existing one with --namespace): %w", c.namespace, err)
+			return nil, fmt.Errorf("create namespace %s (use an existing one with --namespace): %w", c.namespace, err)
 		}
 		c.created = true
 		fmt.Fprintf(c.log, "labrun: created namespace %s in context %s\n", c.namespace, c.context)
@@ -157,12 +152,12 @@ func Open(ctx context.Context, opts Options) (*Cluster, error) {
 // cluster, without node names.
 func (c *Cluster) setup(ctx context.Context) error {
 	if err := c.kube(ctx, "config", "set-context", "--current", "--namespace", c.namespace); err != nil {
-		return fmt.Errorf("kubeconfig: set namespace: %w", err)
+		return fmt.Errorf("set namespace: %w", err)
 	}
 	nodes, err := cluster.ReadNodes(ctx, c.kubectl, c.kubeconfig, nil)
 	if err != nil {
 		if ctx.Err() != nil {
-			return fmt.Errorf("kubeconfig: %w", err)
+			return fmt.Errorf("%w", err)
 		}
 		fmt.Fprintf(c.log, "labrun: cannot list nodes (labs that name nodes will fail): %v\n", err)
 	}
@@ -180,7 +175,7 @@ func (c *Cluster) ensureNamespace(ctx context.Context) error {
 		return nil
 	case errors.As(err, &re) && strings.Contains(string(re.Output), "(NotFound)"):
 		if err := c.kube(ctx, "create", "namespace", c.namespace); err != nil {
-			return fmt.Errorf("kubeconfig: create namespace %s: %w", c.namespace, err)
+			return fmt.Errorf("create namespace %s: %w", c.namespace, err)
 		}
 		fmt.Fprintf(c.log, "labrun: created namespace %s (kept after the run)\n", c.namespace)
 		return nil
@@ -188,7 +183,7 @@ func (c *Cluster) ensureNamespace(ctx context.Context) error {
 		fmt.Fprintf(c.log, "labrun: may not read namespace %s; using it as is\n", c.namespace)
 		return nil
 	default:
-		return fmt.Errorf("kubeconfig: check namespace %s: %w", c.namespace, err)
+		return fmt.Errorf("check namespace %s: %w", c.namespace, err)
 	}
 }
 

@@ -191,7 +191,7 @@ func TestOpenErrors(t *testing.T) {
 	}{
 		{"missing context", Options{Kubeconfig: e.userKC, Context: "prod"}, ErrContextNotFound, []string{`"prod" is not in`, "contexts: labrun, other"}},
 		{"no current context", Options{Kubeconfig: empty}, nil, []string{"no current context", "--cluster kubeconfig:CONTEXT"}},
-		{"no kubectl", Options{Kubeconfig: e.userKC, Kubectl: "/nonexistent/kubectl"}, nil, []string{"kubectl not found"}},
+		{"no kubectl", Options{Kubeconfig: e.userKC, Kubectl: "/nonexistent/kubectl"}, nil, []string{"--kubectl /nonexistent/kubectl: "}},
 		{"no Dir", Options{Kubeconfig: e.userKC, Dir: "-"}, nil, []string{"Dir is required"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

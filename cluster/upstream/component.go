@@ -26,7 +26,12 @@ type ComponentError struct {
 	Status string
 	// Tail is the component's last log lines, oldest first.
 	Tail []string
+	// Err is the cause when it is an error of its own (the start's context
+	// ended), for errors.Is.
+	Err error
 }
+
+func (e *ComponentError) Unwrap() error { return e.Err }
 
 func (e *ComponentError) Error() string {
 	msg := fmt.Sprintf("%s: %s", e.Component, e.Status)
@@ -72,7 +77,10 @@ func startComponent(name string, argv []string, logPath string) (*component, err
 	out := io.MultiWriter(logFile, c.tail)
 	cmd.Stdout, cmd.Stderr = out, out
 	// Its own group, so a TERM reaches everything it started; and killed
-	// with labrun should labrun die without a chance to stop it.
+	// with labrun should labrun die without a chance to stop it. Pdeathsig
+	// fires when the starting OS thread ends: start components from an
+	// ordinary goroutine, never from a thread locked (for setns) and then
+	// left to exit.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	c.cmd = cmd
 	if err := cmd.Start(); err != nil {

@@ -31,7 +31,7 @@ type Options struct {
 	// Dir holds the run's certificates, etcd data, kubeconfigs and logs;
 	// Close removes what Start made in it. "" makes a temporary directory.
 	Dir string
-	// Binary is labrun-k8s; "" finds it with FindBinary.
+	// Binary is labrun-k8s; "" finds it with cluster.Tools.ControlPlane.
 	Binary string
 	// ControlPlaneDir, if set, holds separate kube-apiserver,
 	// kube-controller-manager, kube-scheduler and etcd binaries to use
@@ -124,7 +124,6 @@ type ControlPlane struct {
 
 	closeOnce sync.Once
 	closeErr  error
-	closed    chan struct{} // closed when Close starts: ends the ctx watcher
 }
 
 // grace is how long a component has between TERM and KILL.
@@ -132,9 +131,10 @@ const grace = 5 * time.Second
 
 // Start starts etcd, kube-apiserver, kube-controller-manager and
 // kube-scheduler and returns once the API server is ready and the default
-// ServiceAccount exists. The control plane lives until ctx ends or Close;
-// on any error nothing is left running and nothing Start made is left on
-// disk.
+// ServiceAccount exists. ctx bounds the start only (as for the other
+// clusters): the control plane lives until Close, or until labrun itself
+// dies, which kills the components too. On any error, a cancelled ctx
+// included, nothing is left running and nothing Start made is left on disk.
 func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 	if err := opts.defaults(); err != nil {
 		return nil, err
@@ -143,7 +143,7 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 	if err != nil {
 		return nil, err
 	}
-	cp := &ControlPlane{opts: opts, done: make(chan struct{}), closed: make(chan struct{})}
+	cp := &ControlPlane{opts: opts, done: make(chan struct{})}
 	if err := cp.start(ctx, cmds); err != nil {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*grace)
 		defer cancel()
@@ -156,7 +156,8 @@ func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
 }
 
 func (cp *ControlPlane) start(ctx context.Context, cmds map[string][]string) error {
-	sctx, cancel := context.WithTimeout(ctx, cp.opts.Timeout)
+	sctx, cancel := context.WithTimeoutCause(ctx, cp.opts.Timeout,
+		fmt.Errorf("start took longer than %s: %w", cp.opts.Timeout, context.DeadlineExceeded))
 	defer cancel()
 	if err := cp.makeDir(); err != nil {
 		return err
@@ -165,9 +166,6 @@ func (cp *ControlPlane) start(ctx context.Context, cmds map[string][]string) err
 	if err != nil {
 		return err
 	}
-	// From here on the components live as long as ctx.
-	go cp.watchContext(ctx)
-
 	etcdURL, err := cp.startEtcd(sctx, cmds["etcd"])
 	if err != nil {
 		return err
@@ -568,7 +566,8 @@ func (cp *ControlPlane) waitReady(ctx context.Context, c *component, ready func(
 		case <-cp.done:
 			return cp.err
 		case <-ctx.Done():
-			return &ComponentError{Component: c.name, Status: fmt.Sprintf("not ready: %v", context.Cause(ctx)), Tail: c.tail.lines()}
+			cause := context.Cause(ctx)
+			return &ComponentError{Component: c.name, Status: "not ready: " + cause.Error(), Tail: c.tail.lines(), Err: cause}
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
@@ -637,15 +636,6 @@ func httpOK(ctx context.Context, hc *http.Client, url string) bool {
 	return resp.StatusCode == http.StatusOK
 }
 
-// watchContext stops the control plane when ctx ends before Close.
-func (cp *ControlPlane) watchContext(ctx context.Context) {
-	select {
-	case <-ctx.Done():
-		cp.fail(fmt.Errorf("control plane stopped: %w", context.Cause(ctx)))
-	case <-cp.closed:
-	}
-}
-
 // fail records the first reason the control plane stopped, closes Done and
 // stops the other components: a control plane missing one is no use.
 func (cp *ControlPlane) fail(err error) {
@@ -694,8 +684,8 @@ func (cp *ControlPlane) KubeletClientCert() (certPEM []byte, commonName string) 
 // Dir is the control plane's directory (logs in Dir/logs until Close).
 func (cp *ControlPlane) Dir() string { return cp.dir }
 
-// Done is closed when the control plane stops other than by Close: a
-// component died, or the ctx Start was given ended. Err says why.
+// Done is closed when a component died (Err says which and why), or
+// once Close began.
 func (cp *ControlPlane) Done() <-chan struct{} { return cp.done }
 
 // Err is why the control plane stopped (a *ComponentError names the
@@ -715,7 +705,6 @@ func (cp *ControlPlane) Err() error {
 // twice.
 func (cp *ControlPlane) Close(ctx context.Context) error {
 	cp.closeOnce.Do(func() {
-		close(cp.closed)
 		cp.failOnce.Do(func() { close(cp.done) }) // stopped by request: Err stays nil
 		cp.stopAll(ctx.Done())
 		var errs []error

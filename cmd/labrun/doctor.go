@@ -2,12 +2,12 @@ package main
 
 import (
 	"fmt"
-	"os/exec"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/labrun/labrun/cluster"
+	"github.com/labrun/labrun/doctor"
 )
 
 func newDoctorCmd(st streams) *cobra.Command {
@@ -30,7 +30,7 @@ any program its commands call), 2 when a deck cannot be read.`,
   labrun doctor slides/kube-fullday.yml
   labrun doctor && labrun run fixtures/demo/pingpong.md`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			checks := cluster.Doctor(cmd.Context(), exec.LookPath, cluster.Run)
+			checks := doctor.Checks(cmd.Context(), cluster.Tools{}, cluster.Run)
 			width := 0
 			for _, c := range checks {
 				width = max(width, len(c.Name))
@@ -58,7 +58,7 @@ any program its commands call), 2 when a deck cannot be read.`,
 			case absent:
 				fmt.Fprintln(st.out, "Runs have what they need; absent: optional, needed only where its line says.")
 			}
-			ok := cluster.Ready(checks)
+			ok := doctor.Ready(checks)
 			if len(args) > 0 {
 				deckOK, err := doctorDeck(cmd, st, args)
 				if err != nil {

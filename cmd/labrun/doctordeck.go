@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/labrun/labrun/cluster"
 	"github.com/labrun/labrun/executor"
 	"github.com/labrun/labrun/parser"
 )
@@ -30,7 +31,7 @@ func doctorDeck(cmd *cobra.Command, st streams, args []string) (bool, error) {
 	// The lab shell's PATH: kubectl comes first from the sandbox, the
 	// rest from this one.
 	path := os.Getenv("PATH")
-	if k, err := executor.FindKubectl(""); err == nil {
+	if k, err := cluster.FindKubectl(""); err == nil {
 		path = filepath.Dir(k) + string(os.PathListSeparator) + path
 	}
 	tools, err := executor.DeckTools(cmd.Context(), deck, path)

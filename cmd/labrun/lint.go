@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/labrun/labrun/cluster"
 	"github.com/labrun/labrun/content"
-	"github.com/labrun/labrun/executor"
 	"github.com/labrun/labrun/internal/text"
 	"github.com/labrun/labrun/parser"
 	"github.com/labrun/labrun/report"
@@ -126,7 +126,7 @@ func checkContent(ctx context.Context, args []string, deck *parser.Deck, kubectl
 		fmt.Fprintf(st.err, "labrun: no repository checks: %v\n", err)
 	}
 	var k *content.Kubectl
-	if path, err := executor.FindKubectl(kubectlFlag); err == nil {
+	if path, err := cluster.FindKubectl(kubectlFlag); err == nil {
 		k = content.NewKubectl(path, "")
 		k.FindOlder("")
 		defer k.Save()

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/labrun/labrun/executor"
+	"github.com/labrun/labrun/cluster"
 	"github.com/labrun/labrun/internal/testmain"
 	"github.com/labrun/labrun/report"
 )
@@ -52,7 +52,7 @@ func labrunEnv(t *testing.T, ctx context.Context, env map[string]string, args ..
 
 func needKubectl(t *testing.T) {
 	t.Helper()
-	if _, err := executor.FindKubectl(""); err != nil {
+	if _, err := cluster.FindKubectl(""); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("end-to-end test needs kubectl: %v", err)
 		}

@@ -22,24 +22,26 @@ import (
 type runFlags struct {
 	cluster     string
 	keepCluster bool
-	namespace   string
-	kubectl     string
-	timeout     time.Duration
-	failFast    bool
-	keepSandbox bool
-	typeDelay   time.Duration
-	seed        int64
-	nodes       int
-	quiet       bool
-	verbose     bool
-	color       string
-	reports     []string
-	chapter     string
-	slide       string
-	from, to    string
-	strict      bool
-	repo        string
-	allowEmpty  bool
+	// controlPlane is a directory of separate control-plane binaries.
+	controlPlane string
+	namespace    string
+	kubectl      string
+	timeout      time.Duration
+	failFast     bool
+	keepSandbox  bool
+	typeDelay    time.Duration
+	seed         int64
+	nodes        int
+	quiet        bool
+	verbose      bool
+	color        string
+	reports      []string
+	chapter      string
+	slide        string
+	from, to     string
+	strict       bool
+	repo         string
+	allowEmpty   bool
 	authorFlags
 	// Regression runs: replay the deck as it was at a git revision, one
 	// shard of its chapters, several units at once; rewrite expectations.
@@ -80,6 +82,8 @@ usage error, unreadable input or no cluster, 130 when interrupted (Ctrl-C).`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.cluster, "cluster", "fake", "cluster to run against: fake (built in), kind (created and deleted), kind:NAME (reused), kubeconfig[:CONTEXT] (current or named context, in a fresh namespace)")
 	fl.BoolVar(&f.keepCluster, "keep-cluster", false, "keep the kind cluster the run created, and print how to reach it")
+	fl.StringVar(&f.controlPlane, "control-plane", "", "with --cluster builtin: use the kube-apiserver, kube-controller-manager, kube-scheduler and etcd binaries in this directory instead of labrun-k8s")
+	fl.StringVar(&f.controlPlane, "control-plane", "", "with --cluster builtin: use the kube-apiserver, kube-controller-manager, kube-scheduler and etcd binaries in this `DIR` instead of labrun-k8s")
 	fl.StringVar(&f.namespace, "namespace", "", "with --cluster kubeconfig: work in this namespace (created if missing) and keep it")
 	fl.StringVar(&f.kubectl, "kubectl", "", "kubectl to use (default: kubectl on PATH, else bin/kubectl beside labrun)")
 	fl.DurationVar(&f.timeout, "timeout", 60*time.Second, "time limit for each step (longwait gets ten times as much)")
@@ -259,7 +263,7 @@ func replay(ctx context.Context, st streams, f runFlags, args []string, reports 
 // options are the executor's options for f, results going to sink.
 func (f runFlags) options(sink report.Sink, log io.Writer, hints *content.Hinter) executor.Options {
 	return executor.Options{
-		Cluster: f.cluster, KeepCluster: f.keepCluster, Namespace: f.namespace, Kubectl: f.kubectl, Timeout: f.timeout, FailFast: f.failFast,
+		Cluster: f.cluster, KeepCluster: f.keepCluster, ControlPlane: f.controlPlane, Namespace: f.namespace, Kubectl: f.kubectl, Timeout: f.timeout, FailFast: f.failFast,
 		KeepSandbox: f.keepSandbox, TypeDelay: f.typeDelay, Seed: f.seed, Nodes: f.nodes,
 		Sink: sink, Log: log, Strict: f.strict, Repo: f.repo, Hints: hints, Record: f.record,
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/labrun/labrun/cluster"
 	"github.com/labrun/labrun/executor"
 )
 
@@ -29,7 +30,7 @@ would use. With --cluster, also start that cluster and print its version.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			fmt.Fprintf(st.out, "labrun %s\n", readBuild())
-			path, err := executor.FindKubectl(kubectl)
+			path, err := cluster.FindKubectl(kubectl)
 			if err != nil {
 				fmt.Fprintf(st.out, "kubectl: %v\n", err)
 				return nil

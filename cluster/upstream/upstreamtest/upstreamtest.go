@@ -30,17 +30,17 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/labrun/labrun/cluster"
 	"github.com/labrun/labrun/cluster/upstream"
 )
 
 // shared is the test binary's one control plane. It is package state
 // because a test binary is the unit it is shared by: Main stops it.
 var shared struct {
-	once   sync.Once
-	cp     *upstream.ControlPlane
-	err    error
-	skip   string
-	cancel context.CancelFunc
+	once sync.Once
+	cp   *upstream.ControlPlane
+	err  error
+	skip string
 }
 
 // Main runs the tests and then stops the shared control plane, if one was
@@ -54,9 +54,6 @@ func Main(m *testing.M) {
 			code = 1
 		}
 		cancel()
-	}
-	if shared.cancel != nil {
-		shared.cancel()
 	}
 	os.Exit(code)
 }
@@ -72,9 +69,9 @@ func Shared(tb testing.TB) *upstream.ControlPlane {
 			shared.skip = err.Error()
 			return
 		}
-		ctx, cancel := context.WithCancel(context.Background())
-		shared.cancel = cancel
-		shared.cp, shared.err = upstream.Start(ctx, upstream.Options{Binary: bin})
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		shared.cp, shared.err = upstream.Start(ctx, upstream.Options{Binary: bin, Timeout: 5 * time.Minute})
 	})
 	if shared.skip != "" {
 		SkipOrFail(tb, shared.skip)
@@ -98,15 +95,15 @@ func SkipOrFail(tb testing.TB, why string) {
 }
 
 // Binary finds labrun-k8s for tests: bin/ at the module root (where make
-// puts it), then where labrun itself looks (upstream.FindBinary).
+// puts it), then where labrun itself looks (cluster.Tools.ControlPlane).
 func Binary() (string, error) {
 	if root, err := moduleRoot(); err == nil {
-		p := filepath.Join(root, "bin", upstream.BinaryName)
+		p := filepath.Join(root, "bin", cluster.ControlPlaneBinary)
 		if fi, err := os.Stat(p); err == nil && fi.Mode()&0o111 != 0 {
 			return p, nil
 		}
 	}
-	p, err := upstream.FindBinary()
+	p, err := (cluster.Tools{}).ControlPlane()
 	if err != nil {
 		return "", fmt.Errorf("%w; for tests, `make controlplane` at the module root", err)
 	}
