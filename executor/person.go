@@ -122,6 +122,10 @@ func (st *labState) waitTerminals(ctx context.Context, terms []*terminal, step p
 				st.failOn(t.pane, res, "%s: %q exited with status %d before %q showed", t.pane.Name(), t.line, out.Statuses[n-1], step.Text)
 				return
 			}
+			if t.pane.Alone() && !strings.Contains(t.pane.Screen(), step.Text) {
+				st.failOn(t.pane, res, "%s: %q finished without %q showing", t.pane.Name(), t.line, step.Text)
+				return
+			}
 			err = t.pane.WaitText(ctx, step.Text)
 		}
 		if err != nil {

@@ -313,6 +313,11 @@ func (st *labState) wait(ctx context.Context, _ int, step parser.Step, res *repo
 			st.fail(res, "the command exited with status %d before %q showed", out.Statuses[n-1], step.Text)
 			return
 		}
+		if p.Alone() && !strings.Contains(p.Screen(), step.Text) {
+			res.ExitStatuses, res.Actual = out.Statuses, out.Output
+			st.fail(res, "the command finished without %q showing, and nothing left running on pane %d could print it", step.Text, p.Index())
+			return
+		}
 		err = p.WaitText(ctx, step.Text)
 	}
 	if err != nil {

@@ -112,6 +112,22 @@ func (p *Pane) AtPrompt() bool {
 	return !sh.busyLocked() && !sh.lineDirty
 }
 
+// Alone says whether the shell sits at its prompt with nothing else of its
+// session running (no background job): nothing left could print on the
+// pane.
+func (p *Pane) Alone() bool {
+	sh := p.shell()
+	if !p.Alive() || p.Busy() {
+		return false
+	}
+	for _, pid := range sessionProcsOn(sh.pid, sh.ttyNr) {
+		if pid != sh.pid {
+			return false
+		}
+	}
+	return true
+}
+
 // LastStatus is $? as of the last primary prompt (for `check`).
 func (p *Pane) LastStatus() int {
 	sh := p.shell()
