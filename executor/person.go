@@ -313,7 +313,7 @@ func (st *labState) programGone(p *tmux.Pane, res *report.StepResult) {
 	pr := st.program
 	if !pr.reported {
 		pr.reported = true
-		st.fail(res, "%q (%s:%d) is not running: it came back to the prompt, so this is not typed into the lab's shell", pr.line, pr.pos.File, pr.pos.Line)
+		st.fail(res, "%q (%s:%d) is not running: it came back to the prompt, and what the slide meant for it is not typed into the lab's shell", pr.line, pr.pos.File, pr.pos.Line)
 		st.lose(fmt.Sprintf("after the interactive program of %s:%d did not start", pr.pos.File, pr.pos.Line))
 		return
 	}

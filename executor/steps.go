@@ -300,6 +300,9 @@ func (st *labState) wait(ctx context.Context, _ int, step parser.Step, res *repo
 		return
 	}
 	shown, err := p.WaitTextOrPrompt(ctx, step.Text)
+	if err == nil && shown && st.program != nil {
+		st.program.fed = true // it shows what it was waited for: it runs
+	}
 	if err == nil && !shown && st.program != nil && !st.program.fed {
 		st.programGone(p, res)
 		return
