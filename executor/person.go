@@ -160,13 +160,11 @@ func (st *labState) closeTerminals(ctx context.Context, results []report.StepRes
 		screen := t.pane.Screen()
 		ended := !t.pane.Busy() && !t.stopped
 		if t.pane.Busy() {
-			if err := t.pane.Key(cctx, "^C"); err == nil {
-				wctx, wcancel := context.WithTimeout(cctx, 3*time.Second)
-				t.pane.WaitPrompt(wctx)
-				wcancel()
-			}
+			t.pane.Key(cctx, "^C")
 		}
-		out, _ := t.pane.WaitPrompt(cctx)
+		wctx, wcancel := context.WithTimeout(cctx, 3*time.Second)
+		out, _ := t.pane.WaitPrompt(wctx) // Kill below ends what ^C did not
+		wcancel()
 		res.Actual += fmt.Sprintf("── %s: %s\n%s\n", t.pane.Name(), t.line, screen)
 		if res.Status == report.Passed {
 			n := len(out.Statuses)
@@ -175,7 +173,7 @@ func (st *labState) closeTerminals(ctx context.Context, results []report.StepRes
 				res.ExitStatuses = append(res.ExitStatuses, out.Statuses[n-1])
 				res.Status, res.Screen = report.Failed, screen
 				res.Reason = fmt.Sprintf("%q in %s exited with status %d", t.line, t.pane.Name(), out.Statuses[n-1])
-			case match.ErrorLine(screen) != "":
+			case !showsOthers.MatchString(t.line) && match.ErrorLine(screen) != "":
 				res.Status, res.Screen = report.Failed, screen
 				res.Reason = fmt.Sprintf("%s shows an error: %s", t.pane.Name(), match.ErrorLine(screen))
 			}
@@ -186,6 +184,11 @@ func (st *labState) closeTerminals(ctx context.Context, results []report.StepRes
 	}
 	st.terms, st.waitOn = nil, nil
 }
+
+// showsOthers matches commands whose screen shows what other programs
+// print (an application's logs): an error there is the application's, and
+// only the command's own status counts.
+var showsOthers = regexp.MustCompile(`\b(logs|tail|stern|attach)\b`)
 
 // manual opens an editor the slide leaves to the person (no keys after
 // it), leaves it without saving, and reports the step as manual.
