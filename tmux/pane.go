@@ -242,6 +242,22 @@ func (s *shell) waitConsumed(ctx context.Context) {
 	c, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	s.waitCond(c, func() bool { return s.mode != modePrompt || s.seq > s.inputSeq })
+	// A command just started may not own the terminal yet: a ^C then goes
+	// to bash, between its fork and the child's tcsetpgrp, and the command
+	// never sees it. Wait until it has the terminal (no event says so).
+	for {
+		s.mu.Lock()
+		running := s.mode == modeRunning
+		s.mu.Unlock()
+		if fg, err := foregroundPgrp(s.ptm); !running || err != nil || fg != s.pid {
+			return
+		}
+		select {
+		case <-c.Done():
+			return
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 func (s *shell) idle() bool {
