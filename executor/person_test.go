@@ -124,6 +124,9 @@ func TestKeysAndPrograms(t *testing.T) {
 		{line: 76, status: report.Failed, cause: "after $SECRET was not set at"},
 		{line: 89, status: report.Passed},
 		{line: 93, status: report.Failed, reason: `the command finished without "Listening on port 8080" showing, and nothing left running on pane 0 could print it`},
+		{line: 104, status: report.Passed},
+		{line: 109, status: report.Failed},
+		{line: 114, status: report.Failed, cause: "after pane 0's shell exited at ../fixtures/person/keys.md:109"},
 	})
 }
 

@@ -242,12 +242,13 @@ func (s *shell) waitConsumed(ctx context.Context) {
 	c, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	s.waitCond(c, func() bool { return s.mode != modePrompt || s.seq > s.inputSeq })
-	// A command just started may not own the terminal yet: a ^C then goes
-	// to bash, between its fork and the child's tcsetpgrp, and the command
-	// never sees it. Wait until it has the terminal (no event says so).
+	// A command just started (nothing printed yet) may not own the
+	// terminal yet: a ^C then goes to bash, between its fork and the
+	// child's tcsetpgrp, and the command never sees it. Wait until it has
+	// the terminal (no event says so).
 	for {
 		s.mu.Lock()
-		running := s.mode == modeRunning
+		running := s.mode == modeRunning && len(s.out.buf) == 0 && s.out.dropped == 0
 		s.mu.Unlock()
 		if fg, err := foregroundPgrp(s.ptm); !running || err != nil || fg != s.pid {
 			return
