@@ -434,6 +434,25 @@ func (p *Pane) WaitTextOrPrompt(ctx context.Context, text string) (shown bool, e
 	return shown, err
 }
 
+// WaitPrinted is WaitTextOrPrompt for text the screen showed already before
+// the command started (the same log line from an earlier command): only
+// what the command printed since Start counts.
+func (p *Pane) WaitPrinted(ctx context.Context, text string) (shown bool, err error) {
+	sh := p.shell()
+	want := strings.Join(strings.Fields(text), " ")
+	err = sh.waitCond(ctx, func() bool {
+		if strings.Contains(strings.Join(strings.Fields(sh.out.Text()), " "), want) {
+			shown = true
+			return true
+		}
+		return !sh.busyLocked()
+	})
+	if err != nil {
+		return false, p.fail(ctx, sh, fmt.Sprintf("waiting for %q", text), err)
+	}
+	return shown, nil
+}
+
 // Settle waits until a command typed with Start is back at the prompt, or
 // has printed nothing for quiet: then it is taken to be waiting for input
 // (vim, a shell in a pod), and keys may be typed into it, as a person
