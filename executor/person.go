@@ -122,6 +122,10 @@ func (st *labState) waitTerminals(ctx context.Context, terms []*terminal, step p
 				st.failOn(t.pane, res, "%s: %q exited with status %d before %q showed", t.pane.Name(), t.line, out.Statuses[n-1], step.Text)
 				return
 			}
+			if t.pane.Alone() && !strings.Contains(t.pane.Screen(), step.Text) {
+				st.failOn(t.pane, res, "%s: %q finished without %q showing", t.pane.Name(), t.line, step.Text)
+				return
+			}
 			err = t.pane.WaitText(ctx, step.Text)
 		}
 		if err != nil {
@@ -156,13 +160,11 @@ func (st *labState) closeTerminals(ctx context.Context, results []report.StepRes
 		screen := t.pane.Screen()
 		ended := !t.pane.Busy() && !t.stopped
 		if t.pane.Busy() {
-			if err := t.pane.Key(cctx, "^C"); err == nil {
-				wctx, wcancel := context.WithTimeout(cctx, 3*time.Second)
-				t.pane.WaitPrompt(wctx)
-				wcancel()
-			}
+			t.pane.Key(cctx, "^C")
 		}
-		out, _ := t.pane.WaitPrompt(cctx)
+		wctx, wcancel := context.WithTimeout(cctx, 3*time.Second)
+		out, _ := t.pane.WaitPrompt(wctx) // Kill below ends what ^C did not
+		wcancel()
 		res.Actual += fmt.Sprintf("── %s: %s\n%s\n", t.pane.Name(), t.line, screen)
 		if res.Status == report.Passed {
 			n := len(out.Statuses)
@@ -171,7 +173,7 @@ func (st *labState) closeTerminals(ctx context.Context, results []report.StepRes
 				res.ExitStatuses = append(res.ExitStatuses, out.Statuses[n-1])
 				res.Status, res.Screen = report.Failed, screen
 				res.Reason = fmt.Sprintf("%q in %s exited with status %d", t.line, t.pane.Name(), out.Statuses[n-1])
-			case match.ErrorLine(screen) != "":
+			case !showsOthers.MatchString(t.line) && match.ErrorLine(screen) != "":
 				res.Status, res.Screen = report.Failed, screen
 				res.Reason = fmt.Sprintf("%s shows an error: %s", t.pane.Name(), match.ErrorLine(screen))
 			}
@@ -182,6 +184,11 @@ func (st *labState) closeTerminals(ctx context.Context, results []report.StepRes
 	}
 	st.terms, st.waitOn = nil, nil
 }
+
+// showsOthers matches commands whose screen shows what other programs
+// print (an application's logs): an error there is the application's, and
+// only the command's own status counts.
+var showsOthers = regexp.MustCompile(`\b(logs|tail|stern|attach)\b`)
 
 // manual opens an editor the slide leaves to the person (no keys after
 // it), leaves it without saving, and reports the step as manual.
@@ -309,7 +316,7 @@ func (st *labState) programGone(p *tmux.Pane, res *report.StepResult) {
 	pr := st.program
 	if !pr.reported {
 		pr.reported = true
-		st.fail(res, "%q (%s:%d) is not running: it came back to the prompt, so this is not typed into the lab's shell", pr.line, pr.pos.File, pr.pos.Line)
+		st.fail(res, "%q (%s:%d) is not running: it came back to the prompt, and what the slide meant for it is not typed into the lab's shell", pr.line, pr.pos.File, pr.pos.Line)
 		st.lose(fmt.Sprintf("after the interactive program of %s:%d did not start", pr.pos.File, pr.pos.Line))
 		return
 	}

@@ -3,6 +3,7 @@ package executor
 import (
 	"fmt"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -121,5 +122,41 @@ func TestKeysAndPrograms(t *testing.T) {
 		{line: 59, status: report.NotVerified},
 		{line: 71, status: report.Failed},
 		{line: 76, status: report.Failed, cause: "after $SECRET was not set at"},
+		{line: 89, status: report.Passed},
+		{line: 93, status: report.Failed, reason: `the command finished without "Listening on port 8080" showing, and nothing left running on pane 0 could print it`},
+		{line: 104, status: report.Passed},
+		{line: 109, status: report.Failed},
+		{line: 114, status: report.Failed, cause: "after pane 0's shell exited at ../fixtures/person/keys.md:109"},
+		// The wait does not take the first "line one" for the second: the
+		// ^C comes after the second is printed, as the copy shows.
+		{line: 127, status: report.Passed},
+		{line: 132, status: report.Passed},
+		{line: 137, status: report.Passed},
+		{line: 138, status: report.Passed},
+		{line: 139, status: report.Passed, actual: "line one"},
 	})
+}
+
+// A NodePort placeholder takes the port of the service on the screen, and
+// an address next to it is node1's, in commands and in open.
+func TestNodePlaceholders(t *testing.T) {
+	res := replayPerson(t, "placeholders.md", []stepWant{
+		{line: 12, status: report.Passed},
+		{line: 18, status: report.Passed},
+		{line: 23, status: report.Passed, actual: "http://127.0.0.1:3"},
+		// The fake cluster does not proxy NodePorts: the open is refused,
+		// at the address and port filled in.
+		{line: 27, status: report.Failed, reason: "open http://127.0.0.1:3"},
+	})
+	steps := res.Chapters[0].Labs[0].Steps
+	port := regexp.MustCompile(`80:(3[0-9]{4})/TCP`).FindStringSubmatch(steps[1].Actual)
+	if port == nil {
+		t.Fatalf("no NodePort in the output of kubectl get service: %q", steps[1].Actual)
+	}
+	if want := "http://127.0.0.1:" + port[1] + "/"; !strings.Contains(steps[2].Actual, want) || steps[3].Command != "http://node1:"+port[1]+"/" {
+		t.Errorf("filled in %q and %q, want the service's port %s", steps[2].Actual, steps[3].Command, port[1])
+	}
+	if subs := strings.Join(steps[2].Substituted, "; "); !strings.Contains(subs, "A.B.C.D → 127.0.0.1 (node1)") {
+		t.Errorf("substitutions %q do not say the address is node1's", subs)
+	}
 }

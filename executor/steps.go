@@ -40,6 +40,9 @@ type labState struct {
 	// program is the interactive program the keys that follow are meant
 	// for; nil when keys go to the shell.
 	program *program
+	// stale says the wait after the command just started looks for text
+	// the screen showed before: only what the command prints counts.
+	stale bool
 	// lostHere says the lab lost state (a shell, a program) that its later
 	// steps may need: their failures name it as their cause.
 	lostHere bool
@@ -197,7 +200,10 @@ func (st *labState) command(ctx context.Context, i int, step parser.Step, res *r
 	}
 	if wait {
 		// The command never returns by itself (watch, logs -f): the wait
-		// directive that follows watches the screen instead of the prompt.
+		// directive that follows watches the screen instead of the prompt,
+		// or only what the command prints if the screen shows the text
+		// already (an earlier command's log line).
+		st.stale = strings.Contains(p.Screen(), st.lab.Steps[i+1].Text)
 		if err := p.Start(ctx, text); err != nil {
 			st.failErr(ctx, p, res, err)
 		}
@@ -304,7 +310,15 @@ func (st *labState) wait(ctx context.Context, _ int, step parser.Step, res *repo
 		st.waitTerminals(ctx, terms, step, res)
 		return
 	}
-	shown, err := p.WaitTextOrPrompt(ctx, step.Text)
+	waitText, stale := p.WaitTextOrPrompt, st.stale
+	if stale {
+		st.stale = false
+		waitText = p.WaitPrinted
+	}
+	shown, err := waitText(ctx, step.Text)
+	if err == nil && shown && st.program != nil {
+		st.program.fed = true // it shows what it was waited for: it runs
+	}
 	if err == nil && !shown && st.program != nil && !st.program.fed {
 		st.programGone(p, res)
 		return
@@ -316,6 +330,11 @@ func (st *labState) wait(ctx context.Context, _ int, step parser.Step, res *repo
 		if n := len(out.Statuses); n > 0 && out.Statuses[n-1] != 0 {
 			res.ExitStatuses, res.Actual = out.Statuses, out.Output
 			st.fail(res, "the command exited with status %d before %q showed", out.Statuses[n-1], step.Text)
+			return
+		}
+		if p.Alone() && (stale || !strings.Contains(p.Screen(), step.Text)) {
+			res.ExitStatuses, res.Actual = out.Statuses, out.Output
+			st.fail(res, "the command finished without %q showing, and nothing left running on pane %d could print it", step.Text, p.Index())
 			return
 		}
 		err = p.WaitText(ctx, step.Text)

@@ -111,6 +111,22 @@ func (p *Pane) AtPrompt() bool {
 	return !sh.busyLocked() && !sh.lineDirty
 }
 
+// Alone says whether the shell sits at its prompt with nothing else of its
+// session running (no background job): nothing left could print on the
+// pane.
+func (p *Pane) Alone() bool {
+	sh := p.shell()
+	if !p.Alive() || p.Busy() {
+		return false
+	}
+	for _, pid := range sessionProcsOn(sh.pid, sh.ttyNr) {
+		if pid != sh.pid {
+			return false
+		}
+	}
+	return true
+}
+
 // LastStatus is $? as of the last primary prompt (for `check`).
 func (p *Pane) LastStatus() int {
 	sh := p.shell()
@@ -217,6 +233,23 @@ func (s *shell) waitConsumed(ctx context.Context) {
 	c, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	s.waitCond(c, func() bool { return s.mode != modePrompt || s.seq > s.inputSeq })
+	// A command just started (nothing printed yet) may not own the
+	// terminal yet: a ^C then goes to bash, between its fork and the
+	// child's tcsetpgrp, and the command never sees it. Wait until it has
+	// the terminal (no event says so).
+	for {
+		s.mu.Lock()
+		running := s.mode == modeRunning && len(s.out.buf) == 0 && s.out.dropped == 0
+		s.mu.Unlock()
+		if fg, err := foregroundPgrp(s.ptm); !running || err != nil || fg != s.pid {
+			return
+		}
+		select {
+		case <-c.Done():
+			return
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 func (s *shell) idle() bool {
@@ -390,6 +423,25 @@ func (p *Pane) WaitTextOrPrompt(ctx context.Context, text string) (shown bool, e
 		return false, fmt.Errorf("%s: waiting for %q: %w", p.Name(), text, ctx.Err())
 	}
 	return shown, err
+}
+
+// WaitPrinted is WaitTextOrPrompt for text the screen showed already before
+// the command started (the same log line from an earlier command): only
+// what the command printed since Start counts.
+func (p *Pane) WaitPrinted(ctx context.Context, text string) (shown bool, err error) {
+	sh := p.shell()
+	want := strings.Join(strings.Fields(text), " ")
+	err = sh.waitCond(ctx, func() bool {
+		if strings.Contains(strings.Join(strings.Fields(sh.out.Text()), " "), want) {
+			shown = true
+			return true
+		}
+		return !sh.busyLocked()
+	})
+	if err != nil {
+		return false, p.fail(ctx, sh, fmt.Sprintf("waiting for %q", text), err)
+	}
+	return shown, nil
 }
 
 // Settle waits until a command typed with Start is back at the prompt, or
