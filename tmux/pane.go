@@ -119,7 +119,7 @@ func (p *Pane) Alone() bool {
 	if !p.Alive() || p.Busy() {
 		return false
 	}
-	for _, pid := range sessionProcsOn(sh.pid, sh.ttyNr) {
+	for _, pid := range proc.Session(sh.pid, sh.ttyNr) {
 		if pid != sh.pid {
 			return false
 		}
@@ -241,7 +241,7 @@ func (s *shell) waitConsumed(ctx context.Context) {
 		s.mu.Lock()
 		running := s.mode == modeRunning && len(s.out.buf) == 0 && s.out.dropped == 0
 		s.mu.Unlock()
-		if fg, err := foregroundPgrp(s.ptm); !running || err != nil || fg != s.pid {
+		if fg, err := proc.ForegroundPgrp(s.ptm); !running || err != nil || fg != s.pid {
 			return
 		}
 		select {
