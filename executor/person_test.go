@@ -115,7 +115,7 @@ func TestKeysAndPrograms(t *testing.T) {
 		{line: 20, status: report.Passed, reason: "nothing to act on"},
 		{line: 24, status: report.Passed},
 		{line: 37, status: report.Passed},
-		{line: 41, status: report.Failed, reason: `the command exited with status 127 before "Listening on port 8080" showed`, actual: "command not found"},
+		{line: 41, status: report.Failed, reason: `the command exited with status 127 before "Listening on port 8080" showed`, actual: "No such file or directory"},
 		{line: 52, status: report.Failed, reason: `the interactive program did not start: "kubectl exec -ti ghost -- sh" came back to the prompt (status 1)`},
 		{line: 57, status: report.NotVerified, cause: "after the interactive program of"},
 		{line: 58, status: report.NotVerified},
