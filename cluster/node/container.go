@@ -72,8 +72,26 @@ func containerArgv(c corev1.Container) ([]string, builtinFunc) {
 	case "jpetazzo/clock":
 		return nil, clock
 	}
-	img := c.Image
-	return nil, func(ctx context.Context, out io.Writer) int {
+	return nil, idle(c.Image)
+}
+
+// systemImage says whether an image is one of the cluster's own
+// components (kube-proxy, the control plane's): what they do is done by
+// labrun itself, so their containers idle whatever their command.
+func systemImage(img string) bool {
+	switch imageName(img) {
+	case "kube-proxy", "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler":
+		return true
+	}
+	return false
+}
+
+// MirrorAnnotation marks a static pod's mirror, as the kubelet makes it.
+const MirrorAnnotation = "kubernetes.io/config.mirror"
+
+// idle is a container that says it is simulated and waits to be stopped.
+func idle(img string) builtinFunc {
+	return func(ctx context.Context, out io.Writer) int {
 		fmt.Fprintf(out, "labrun: image %q is simulated: this container has no command to run and idles until it is deleted\n", img)
 		<-ctx.Done()
 		return exitCodeOf(ctx)
@@ -272,6 +290,11 @@ func (c *containerRun) root() string { return filepath.Join(c.w.dir, c.spec.Name
 func (w *podWorker) startContainer(c *containerRun, logs *logBuf) (instance, error) {
 	out := newFanout(logs)
 	argv, builtin := containerArgv(c.spec)
+	if _, static := w.pod.Annotations[MirrorAnnotation]; static || systemImage(c.spec.Image) {
+		// A control-plane static pod stands for a component that really
+		// runs beside the nodes: its container only idles.
+		argv, builtin = nil, idle(c.spec.Image)
+	}
 	if builtin != nil {
 		return startBuiltin(builtin, out), nil
 	}
