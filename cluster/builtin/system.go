@@ -214,9 +214,9 @@ func createMirrorPods(ctx context.Context, c kubernetes.Interface, nodeName stri
 				Namespace: metav1.NamespaceSystem,
 				Labels:    map[string]string{"component": s.name, "tier": "control-plane"},
 				Annotations: map[string]string{
-					node.MirrorAnnotation:        hash,
-					"kubernetes.io/config.hash":  hash,
-					"kubernetes.io/config.seen":  metav1.Now().UTC().Format("2006-01-02T15:04:05.000000000Z"),
+					node.MirrorAnnotation:         hash,
+					"kubernetes.io/config.hash":   hash,
+					"kubernetes.io/config.seen":   metav1.Now().UTC().Format("2006-01-02T15:04:05.000000000Z"),
 					"kubernetes.io/config.source": "file",
 				},
 				OwnerReferences: []metav1.OwnerReference{{APIVersion: "v1", Kind: "Node", Name: n.Name, UID: n.UID, Controller: ptr(true)}},
