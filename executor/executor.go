@@ -30,7 +30,7 @@ type Options struct {
 	KeepCluster bool
 	// Namespace names the namespace a kubeconfig run uses (and keeps).
 	Namespace string
-	// Kubectl is the kubectl to use; "" finds one (see FindKubectl).
+	// Kubectl is the kubectl to use; "" finds one (see cluster.Tools.Kubectl).
 	Kubectl string
 	// Shell is the bash to run in panes; "" looks it up on PATH.
 	Shell string
@@ -91,7 +91,7 @@ func Run(ctx context.Context, deck *parser.Deck, opts Options) (res *report.Run,
 	start := time.Now()
 	res = &report.Run{Deck: deck.File, Cluster: opts.Cluster, Started: start, Status: report.Passed}
 
-	kubectl, err := FindKubectl(opts.Kubectl)
+	kubectl, err := cluster.FindKubectl(opts.Kubectl)
 	if err != nil {
 		return nil, &SetupError{err}
 	}
@@ -192,7 +192,7 @@ func startCluster(ctx context.Context, opts Options, sb *sandbox) (cluster.Clust
 // asks it for its version with kubectl, and stops it again.
 func ServerVersion(ctx context.Context, opts Options) (string, error) {
 	opts.defaults()
-	kubectl, err := FindKubectl(opts.Kubectl)
+	kubectl, err := cluster.FindKubectl(opts.Kubectl)
 	if err != nil {
 		return "", err
 	}

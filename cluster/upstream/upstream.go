@@ -31,7 +31,7 @@ type Options struct {
 	// Dir holds the run's certificates, etcd data, kubeconfigs and logs;
 	// Close removes what Start made in it. "" makes a temporary directory.
 	Dir string
-	// Binary is labrun-k8s; "" finds it with FindBinary.
+	// Binary is labrun-k8s; "" finds it with cluster.Tools.ControlPlane.
 	Binary string
 	// ControlPlaneDir, if set, holds separate kube-apiserver,
 	// kube-controller-manager, kube-scheduler and etcd binaries to use

@@ -30,6 +30,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/labrun/labrun/cluster"
 	"github.com/labrun/labrun/cluster/upstream"
 )
 
@@ -98,15 +99,15 @@ func SkipOrFail(tb testing.TB, why string) {
 }
 
 // Binary finds labrun-k8s for tests: bin/ at the module root (where make
-// puts it), then where labrun itself looks (upstream.FindBinary).
+// puts it), then where labrun itself looks (cluster.Tools.ControlPlane).
 func Binary() (string, error) {
 	if root, err := moduleRoot(); err == nil {
-		p := filepath.Join(root, "bin", upstream.BinaryName)
+		p := filepath.Join(root, "bin", cluster.ControlPlaneBinary)
 		if fi, err := os.Stat(p); err == nil && fi.Mode()&0o111 != 0 {
 			return p, nil
 		}
 	}
-	p, err := upstream.FindBinary()
+	p, err := (cluster.Tools{}).ControlPlane()
 	if err != nil {
 		return "", fmt.Errorf("%w; for tests, `make controlplane` at the module root", err)
 	}
