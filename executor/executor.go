@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/labrun/labrun/cluster"
+	"github.com/labrun/labrun/cluster/builtin"
 	"github.com/labrun/labrun/cluster/fake"
 	"github.com/labrun/labrun/cluster/kind"
 	"github.com/labrun/labrun/cluster/kubeconfig"
@@ -169,6 +170,12 @@ func startCluster(ctx context.Context, opts Options, sb *sandbox) (cluster.Clust
 			return nil, fmt.Errorf("starting the fake cluster: %w", err)
 		}
 		return s, nil
+	case "builtin":
+		c, err := builtin.Start(ctx, builtin.Options{Dir: sb.kube, Nodes: opts.Nodes, Log: opts.ClusterLog})
+		if err != nil {
+			return nil, fmt.Errorf("starting the built-in cluster: %w", err)
+		}
+		return c, nil
 	case "kind":
 		c, err := kind.Create(ctx, kind.Options{Dir: sb.kube, Name: name, Keep: opts.KeepCluster,
 			Kubectl: opts.Kubectl, Log: opts.Log})
@@ -184,7 +191,7 @@ func startCluster(ctx context.Context, opts Options, sb *sandbox) (cluster.Clust
 		}
 		return c, nil
 	default:
-		return nil, fmt.Errorf("unknown cluster %q (want fake, kind, kind:NAME, kubeconfig or kubeconfig:CONTEXT)", opts.Cluster)
+		return nil, fmt.Errorf("unknown cluster %q (want fake, builtin, kind, kind:NAME, kubeconfig or kubeconfig:CONTEXT)", opts.Cluster)
 	}
 }
 
