@@ -302,6 +302,9 @@ func (w *podWorker) startContainer(c *containerRun, logs *logBuf) (instance, err
 	if err != nil {
 		return nil, err
 	}
+	w.mu.Lock()
+	c.env = env
+	w.mu.Unlock()
 	cmd, err := w.command(c, argv, env)
 	if err != nil {
 		return nil, err

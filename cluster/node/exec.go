@@ -26,9 +26,14 @@ func (c *containerRun) exec(ctx context.Context, argv []string, in io.Reader, ou
 	if c.instance() == nil {
 		return fmt.Errorf("container %s is not running", c.spec.Name)
 	}
-	env, err := w.containerEnv(c)
-	if err != nil {
-		return err
+	w.mu.Lock()
+	env := c.env
+	w.mu.Unlock()
+	if env == nil {
+		var err error
+		if env, err = w.containerEnv(c); err != nil {
+			return err
+		}
 	}
 	cmd, err := w.command(c, rootedArgs(c.root(), argv), env)
 	if err != nil {

@@ -360,11 +360,12 @@ func (w *podWorker) run() {
 	w.mu.Unlock()
 	w.sync()
 	if err := w.mountVolumes(); err != nil {
-		w.event(corev1.EventTypeWarning, "FailedMount", err.Error(), "")
+		start, told := time.Now(), false
 		// A real kubelet retries; the pod stays ContainerCreating until
-		// the volume's source exists.
-		for !w.stopping() {
-			t := time.NewTimer(2 * time.Second)
+		// the volume's source exists (often the kube-root-ca.crt
+		// ConfigMap of a namespace created a moment ago).
+		for d := 100 * time.Millisecond; !w.stopping(); d = min(2*d, 2*time.Second) {
+			t := time.NewTimer(d)
 			select {
 			case <-t.C:
 			case <-w.stop:
@@ -372,6 +373,10 @@ func (w *podWorker) run() {
 			t.Stop()
 			if err = w.mountVolumes(); err == nil {
 				break
+			}
+			if !told && time.Since(start) > time.Second {
+				told = true
+				w.event(corev1.EventTypeWarning, "FailedMount", err.Error(), "")
 			}
 		}
 	}
@@ -562,6 +567,7 @@ type containerRun struct {
 	cur, prev *logBuf
 	inst      instance
 	regraceCh chan struct{}
+	env       []string // the running instance's environment, for exec
 }
 
 func (c *containerRun) logs() (*logBuf, *logBuf) {
