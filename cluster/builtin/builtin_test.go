@@ -51,7 +51,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func sharedCluster(t *testing.T) *Cluster {
+func sharedCluster(t testing.TB) *Cluster {
 	t.Helper()
 	shared.once.Do(func() {
 		bin, err := upstreamtest.Binary()
