@@ -203,22 +203,24 @@ func (c *containerRun) handler(ctx context.Context, ex *corev1.ExecAction, hg *c
 	return nil
 }
 
-// dialer dials the pod's own address, falling back to loopback where the
-// pod IP is not a local address (no network namespace for the run).
+// dialer dials the pod's own address where it is local, else loopback
+// (no network namespace for the run); see dialPod.
 func (c *containerRun) dialer() func(ctx context.Context, network, addr string) (net.Conn, error) {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
-		var d net.Dialer
-		conn, err := d.DialContext(ctx, network, addr)
-		if err == nil {
-			return conn, nil
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, err
 		}
-		host, port, _ := net.SplitHostPort(addr)
-		if host == c.w.podIP {
-			if conn, err2 := d.DialContext(ctx, network, net.JoinHostPort("127.0.0.1", port)); err2 == nil {
-				return conn, nil
-			}
+		n, err := strconv.Atoi(port)
+		if err != nil {
+			return nil, err
 		}
-		return nil, err
+		if host != c.w.podIP && !isLocal(host) {
+			// A probe's host field may name any address: only local ones
+			// are reached, nothing leaves the machine.
+			return nil, fmt.Errorf("dial %s: not an address of this machine", addr)
+		}
+		return dialPod(ctx, host, n)
 	}
 }
 

@@ -323,12 +323,7 @@ func (rt runtime) PortForward(ctx context.Context, name, uid string, port int32,
 	if rt.a.opts.Dial != nil {
 		conn, err = rt.a.opts.Dial(ctx, pw.pod, port)
 	} else {
-		addr := net.JoinHostPort(pw.podIP, strconv.Itoa(int(port)))
-		var d net.Dialer
-		conn, err = d.DialContext(ctx, "tcp", addr)
-		if err != nil {
-			conn, err = d.DialContext(ctx, "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(int(port))))
-		}
+		conn, err = dialPod(ctx, pw.podIP, int(port))
 	}
 	if err != nil {
 		return fmt.Errorf("failed to connect to localhost:%d inside namespace %q: %w", port, strings.TrimSuffix(name, "/"+pw.pod.Name), err)
