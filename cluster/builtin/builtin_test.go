@@ -46,6 +46,8 @@ func TestMain(m *testing.M) {
 			fmt.Fprintf(os.Stderr, "builtin: Close left %d entries in %s\n", len(ents), shared.dir)
 			code = 1
 		}
+	}
+	if shared.dir != "" {
 		os.RemoveAll(shared.dir)
 	}
 	os.Exit(code)
