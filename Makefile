@@ -1,7 +1,9 @@
-# labrun's build. `make demo` replays the demo deck against the built-in fake
-# cluster; `make test` runs the whole test suite. Both build what they need,
-# including bin/kubectl from the pinned upstream module when the machine has
-# no kubectl.
+# labrun's build. `make` builds bin/labrun and bin/labrun-k8s (the upstream
+# control plane: kube-apiserver, kube-controller-manager, kube-scheduler and
+# etcd in one binary, about 5 minutes on 2 cores the first time). `make demo`
+# replays the demo deck against the built-in fake cluster; `make test` runs
+# the whole test suite. Both build what they need, including bin/kubectl from
+# the pinned upstream module when the machine has no kubectl.
 
 GO       ?= go
 BIN      := $(CURDIR)/bin
@@ -12,9 +14,9 @@ NEED_KUBECTL := $(if $(HOST_KUBECTL),,$(BIN)/kubectl)
 # Tests find bin/kubectl after the host's own.
 TEST_ENV := PATH="$$PATH:$(BIN)"
 
-.PHONY: all build demo test test-short vet lint fmt kubectl bench fuzz clean
+.PHONY: all build controlplane demo test test-short vet lint fmt kubectl bench fuzz clean
 
-all: build
+all: build controlplane
 
 build: $(BIN)/labrun
 
@@ -33,6 +35,26 @@ $(BIN)/kubectl: tools/kubectl/main.go tools/kubectl/go.mod tools/kubectl/go.sum
 		-X k8s.io/client-go/pkg/version.gitMajor=1 \
 		-X k8s.io/client-go/pkg/version.gitMinor=32" -o $@ .
 
+# The control plane's version is the k8s.io/kubernetes that
+# tools/controlplane/go.mod requires: one place says it. Stamped into the
+# binary so that `kubectl version` shows the server as that version.
+K8S_VERSION = $(shell cd tools/controlplane && $(GO) list -m -f '{{.Version}}' k8s.io/kubernetes)
+k8s_vparts = $(subst ., ,$(patsubst v%,%,$(K8S_VERSION)))
+CONTROLPLANE_LDFLAGS = -s -w \
+	-X k8s.io/component-base/version.gitVersion=$(K8S_VERSION) \
+	-X k8s.io/component-base/version.gitMajor=$(word 1,$(k8s_vparts)) \
+	-X k8s.io/component-base/version.gitMinor=$(word 2,$(k8s_vparts)) \
+	-X k8s.io/component-base/version.gitTreeState=clean \
+	-X k8s.io/client-go/pkg/version.gitVersion=$(K8S_VERSION) \
+	-X k8s.io/client-go/pkg/version.gitMajor=$(word 1,$(k8s_vparts)) \
+	-X k8s.io/client-go/pkg/version.gitMinor=$(word 2,$(k8s_vparts))
+
+# Rebuilt only when tools/controlplane changes (its own go.mod pins the
+# upstream modules; labrun's go.mod never requires k8s.io/kubernetes).
+controlplane: $(BIN)/labrun-k8s
+$(BIN)/labrun-k8s: $(wildcard tools/controlplane/*.go) tools/controlplane/go.mod tools/controlplane/go.sum
+	cd tools/controlplane && $(GO) build -trimpath -ldflags "$(CONTROLPLANE_LDFLAGS)" -o $@ .
+
 demo: $(BIN)/labrun $(NEED_KUBECTL)
 	$(BIN)/labrun run fixtures/demo/pingpong.md
 
@@ -46,16 +68,18 @@ STATICCHECK_VERSION := v0.8.2
 lint: vet
 	$(GO) mod tidy -diff
 	cd tools/kubectl && $(GO) mod tidy -diff
+	cd tools/controlplane && $(GO) mod tidy -diff
 	@bad=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$bad" ]; then echo "gofmt would change: $$bad" >&2; exit 1; fi
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
-test: vet $(NEED_KUBECTL)
+# cluster/upstream's tests run the real control plane.
+test: vet $(NEED_KUBECTL) $(BIN)/labrun-k8s
 	$(TEST_ENV) $(GO) test -race -count=1 -timeout 20m ./...
 
 test-short:
 	$(TEST_ENV) $(GO) test -short ./...
 
-bench: $(NEED_KUBECTL)
+bench: $(NEED_KUBECTL) $(BIN)/labrun-k8s
 	$(TEST_ENV) $(GO) test -run '^$$' -bench . -count 6 ./...
 
 fuzz:

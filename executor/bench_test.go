@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/labrun/labrun/cluster"
 	"github.com/labrun/labrun/parser"
 	"github.com/labrun/labrun/report"
 )
@@ -13,7 +14,7 @@ import (
 // step is labrun's overhead beyond the command's own (which is nil). The
 // fake cluster's start and the shell's are outside the timed part.
 func BenchmarkStepOverhead(b *testing.B) {
-	kubectl, err := FindKubectl("")
+	kubectl, err := cluster.FindKubectl("")
 	if err != nil {
 		b.Skipf("skipping: %v", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/labrun/labrun/cluster"
+	"github.com/labrun/labrun/cluster/builtin"
 	"github.com/labrun/labrun/cluster/fake"
 	"github.com/labrun/labrun/cluster/kind"
 	"github.com/labrun/labrun/cluster/kubeconfig"
@@ -30,7 +31,7 @@ type Options struct {
 	KeepCluster bool
 	// Namespace names the namespace a kubeconfig run uses (and keeps).
 	Namespace string
-	// Kubectl is the kubectl to use; "" finds one (see FindKubectl).
+	// Kubectl is the kubectl to use; "" finds one (see cluster.Tools.Kubectl).
 	Kubectl string
 	// Shell is the bash to run in panes; "" looks it up on PATH.
 	Shell string
@@ -91,7 +92,7 @@ func Run(ctx context.Context, deck *parser.Deck, opts Options) (res *report.Run,
 	start := time.Now()
 	res = &report.Run{Deck: deck.File, Cluster: opts.Cluster, Started: start, Status: report.Passed}
 
-	kubectl, err := FindKubectl(opts.Kubectl)
+	kubectl, err := cluster.FindKubectl(opts.Kubectl)
 	if err != nil {
 		return nil, &SetupError{err}
 	}
@@ -169,6 +170,12 @@ func startCluster(ctx context.Context, opts Options, sb *sandbox) (cluster.Clust
 			return nil, fmt.Errorf("starting the fake cluster: %w", err)
 		}
 		return s, nil
+	case "builtin":
+		c, err := builtin.Start(ctx, builtin.Options{Dir: sb.kube, Nodes: opts.Nodes, Log: opts.ClusterLog})
+		if err != nil {
+			return nil, fmt.Errorf("starting the built-in cluster: %w", err)
+		}
+		return c, nil
 	case "kind":
 		c, err := kind.Create(ctx, kind.Options{Dir: sb.kube, Name: name, Keep: opts.KeepCluster,
 			Kubectl: opts.Kubectl, Log: opts.Log})
@@ -184,7 +191,7 @@ func startCluster(ctx context.Context, opts Options, sb *sandbox) (cluster.Clust
 		}
 		return c, nil
 	default:
-		return nil, fmt.Errorf("unknown cluster %q (want fake, kind, kind:NAME, kubeconfig or kubeconfig:CONTEXT)", opts.Cluster)
+		return nil, fmt.Errorf("unknown cluster %q (want fake, builtin, kind, kind:NAME, kubeconfig or kubeconfig:CONTEXT)", opts.Cluster)
 	}
 }
 
@@ -192,7 +199,7 @@ func startCluster(ctx context.Context, opts Options, sb *sandbox) (cluster.Clust
 // asks it for its version with kubectl, and stops it again.
 func ServerVersion(ctx context.Context, opts Options) (string, error) {
 	opts.defaults()
-	kubectl, err := FindKubectl(opts.Kubectl)
+	kubectl, err := cluster.FindKubectl(opts.Kubectl)
 	if err != nil {
 		return "", err
 	}

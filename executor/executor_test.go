@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/labrun/labrun/cluster"
 	"github.com/labrun/labrun/cluster/fake/busybox"
 	"github.com/labrun/labrun/parser"
 	"github.com/labrun/labrun/report"
@@ -35,7 +36,7 @@ func TestEveryKindHasAHandler(t *testing.T) {
 // is a failure, never a silent skip.
 func needKubectl(t *testing.T) string {
 	t.Helper()
-	k, err := FindKubectl("")
+	k, err := cluster.FindKubectl("")
 	if err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("end-to-end test needs kubectl: %v", err)

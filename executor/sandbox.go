@@ -1,10 +1,8 @@
 package executor
 
 import (
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 )
@@ -67,33 +65,6 @@ func envOr(k, def string) string {
 		return v
 	}
 	return def
-}
-
-// ErrNoKubectl says that no kubectl could be found; the message tells how to get one.
-var errNoKubectl = errors.New("no kubectl found: install one on PATH, pass --kubectl PATH, or run `make kubectl` to build bin/kubectl from the pinned upstream module")
-
-// FindKubectl picks the kubectl a run uses: the one named, else the host's on
-// PATH, else bin/kubectl beside the labrun executable (built by `make`).
-func FindKubectl(explicit string) (string, error) {
-	if explicit != "" {
-		p, err := exec.LookPath(explicit)
-		if err != nil {
-			return "", fmt.Errorf("--kubectl %s: %w", explicit, err)
-		}
-		return filepath.Abs(p)
-	}
-	if p, err := exec.LookPath("kubectl"); err == nil {
-		return filepath.Abs(p)
-	}
-	if exe, err := os.Executable(); err == nil {
-		for _, dir := range []string{filepath.Dir(exe), filepath.Join(filepath.Dir(exe), "..", "bin")} {
-			p := filepath.Join(dir, "kubectl")
-			if fi, err := os.Stat(p); err == nil && !fi.IsDir() && fi.Mode()&0o111 != 0 {
-				return filepath.Clean(p), nil
-			}
-		}
-	}
-	return "", errNoKubectl
 }
 
 // link puts the chosen kubectl first on the lab shell's PATH.

@@ -119,7 +119,7 @@ func Create(ctx context.Context, opts Options) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	kubectl, err := findKubectl(opts.Kubectl)
+	kubectl, err := cluster.FindKubectl(opts.Kubectl)
 	if err != nil {
 		return nil, err
 	}
@@ -169,17 +169,6 @@ func findKind(bin string) (string, error) {
 	p, err := exec.LookPath(bin)
 	if err != nil {
 		return "", fmt.Errorf("kind: %q is not an executable: %w", bin, err)
-	}
-	return p, nil
-}
-
-func findKubectl(bin string) (string, error) {
-	if bin == "" {
-		bin = "kubectl"
-	}
-	p, err := exec.LookPath(bin)
-	if err != nil {
-		return "", fmt.Errorf("kind: kubectl not found (%w): pass --kubectl, or run `make kubectl`", err)
 	}
 	return p, nil
 }

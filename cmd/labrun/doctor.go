@@ -2,11 +2,11 @@ package main
 
 import (
 	"fmt"
-	"os/exec"
 
 	"github.com/spf13/cobra"
 
 	"github.com/labrun/labrun/cluster"
+	"github.com/labrun/labrun/doctor"
 )
 
 func newDoctorCmd(st streams) *cobra.Command {
@@ -19,7 +19,7 @@ curl, and for the optional jq, kind and a container engine (needed only for
 Ubuntu and macOS. Exit status 1 when something required is missing.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			checks := cluster.Doctor(cmd.Context(), exec.LookPath, cluster.Run)
+			checks := doctor.Checks(cmd.Context(), cluster.Tools{}, cluster.Run)
 			for _, c := range checks {
 				mark := "ok     "
 				switch {
@@ -34,7 +34,7 @@ Ubuntu and macOS. Exit status 1 when something required is missing.`,
 					fmt.Fprintf(st.out, "        %s\n", c.Fix)
 				}
 			}
-			if !cluster.Ready(checks) {
+			if !doctor.Ready(checks) {
 				return &exitError{code: exitFailed}
 			}
 			return nil

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/labrun/labrun/cluster"
 	"github.com/labrun/labrun/cluster/fake/busybox"
-	"github.com/labrun/labrun/executor"
 	"github.com/labrun/labrun/report"
 )
 
@@ -38,7 +38,7 @@ func labrun(t *testing.T, args ...string) (int, string, string) {
 
 func needKubectl(t *testing.T) {
 	t.Helper()
-	if _, err := executor.FindKubectl(""); err != nil {
+	if _, err := cluster.FindKubectl(""); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("end-to-end test needs kubectl: %v", err)
 		}

@@ -53,7 +53,7 @@ Exit status: 0 when every step passed (or was skipped for a stated reason),
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.cluster, "cluster", "fake", "cluster to run against: fake (built in), kind (created and deleted), kind:NAME (reused), kubeconfig[:CONTEXT] (current or named context, in a fresh namespace)")
+	fl.StringVar(&f.cluster, "cluster", "fake", "cluster to run against: fake (built in), builtin (the upstream control plane with simulated nodes), kind (created and deleted), kind:NAME (reused), kubeconfig[:CONTEXT] (current or named context, in a fresh namespace)")
 	fl.BoolVar(&f.keepCluster, "keep-cluster", false, "keep the kind cluster the run created, and print how to reach it")
 	fl.StringVar(&f.namespace, "namespace", "", "with --cluster kubeconfig: work in this namespace (created if missing) and keep it")
 	fl.StringVar(&f.kubectl, "kubectl", "", "kubectl to use (default: kubectl on PATH, else bin/kubectl beside labrun)")

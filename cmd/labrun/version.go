@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/labrun/labrun/cluster"
 	"github.com/labrun/labrun/executor"
 )
 
@@ -21,7 +22,7 @@ func newVersionCmd(st streams) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			fmt.Fprintf(st.out, "labrun %s\n", labrunVersion())
-			path, err := executor.FindKubectl(kubectl)
+			path, err := cluster.FindKubectl(kubectl)
 			if err != nil {
 				fmt.Fprintf(st.out, "kubectl: %v\n", err)
 				return nil

@@ -1,12 +1,14 @@
-package cluster
+// Package doctor checks that a machine has what lab runs need, and says how
+// to get what is missing.
+package doctor
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
+
+	"github.com/labrun/labrun/cluster"
 )
 
 // Check is one line of `labrun doctor`: a tool labrun or the labs need, what
@@ -32,14 +34,18 @@ func Ready(checks []Check) bool {
 	return true
 }
 
-// Doctor checks the tools a lab run needs. lookPath and run are injected so
-// that the checks are testable; the CLI passes exec.LookPath and Run. It
-// never fails: each problem is a Check with OK false and a Fix.
-func Doctor(ctx context.Context, lookPath func(string) (string, error), run func(ctx context.Context, name string, args ...string) ([]byte, error)) []Check {
+// RunFunc runs a command and returns its combined output; cluster.Run is
+// the real one.
+type RunFunc func(ctx context.Context, name string, args ...string) ([]byte, error)
+
+// Checks checks the tools a lab run needs, found where a run finds them
+// (tools; the zero cluster.Tools is the real machine) and run to see that
+// they work. It never fails: each problem is a Check with OK false and a Fix.
+func Checks(ctx context.Context, tools cluster.Tools, run RunFunc) []Check {
 	var checks []Check
 	simple := func(name, need, apt, brew string, optional bool) {
 		c := Check{Name: name, Need: need, Optional: optional}
-		if p, err := lookPath(name); err == nil {
+		if p, err := tools.Path(name); err == nil {
 			c.OK, c.Found = true, p
 		} else {
 			c.Found = "not found on PATH"
@@ -48,13 +54,14 @@ func Doctor(ctx context.Context, lookPath func(string) (string, error), run func
 		checks = append(checks, c)
 	}
 	simple("bash", "runs every lab command", "apt-get install bash", "brew install bash", false)
-	checks = append(checks, kubectlCheck(ctx, lookPath, run))
+	checks = append(checks, kubectlCheck(ctx, tools, run))
 	simple("watch", "labs run `watch kubectl get …`", "apt-get install procps", "brew install watch", false)
 	simple("curl", "labs and `open` steps reach services with curl", "apt-get install curl", "brew install curl", false)
 	simple("jq", "some labs filter JSON with jq", "apt-get install jq", "brew install jq", true)
+	checks = append(checks, controlPlaneCheck(ctx, tools, run))
 	kindFix := "Debian/Ubuntu: go install sigs.k8s.io/kind@latest (or a release binary from https://kind.sigs.k8s.io/docs/user/quick-start/); macOS: brew install kind"
 	c := Check{Name: "kind", Need: "--cluster kind creates a real cluster in containers", Optional: true}
-	if p, err := lookPath("kind"); err == nil {
+	if p, err := tools.Path("kind"); err == nil {
 		c.OK, c.Found = true, p
 		if out, err := run(ctx, p, "version"); err == nil {
 			c.Found = p + " (" + firstLine(out) + ")"
@@ -63,7 +70,7 @@ func Doctor(ctx context.Context, lookPath func(string) (string, error), run func
 		c.Found, c.Fix = "not found on PATH", kindFix
 	}
 	checks = append(checks, c)
-	checks = append(checks, engineCheck(ctx, lookPath, run))
+	checks = append(checks, engineCheck(ctx, tools, run))
 	return checks
 }
 
@@ -71,45 +78,53 @@ func fixText(apt, brew string) string {
 	return "Debian/Ubuntu: sudo " + apt + "; macOS: " + brew
 }
 
-// kubectlCheck accepts a kubectl on PATH or the bin/kubectl that `make
-// kubectl` builds beside the labrun executable.
-func kubectlCheck(ctx context.Context, lookPath func(string) (string, error), run func(ctx context.Context, name string, args ...string) ([]byte, error)) Check {
+// kubectlCheck checks the kubectl a run would use (cluster.Tools.Kubectl:
+// PATH, then bin/kubectl beside labrun) and that it runs.
+func kubectlCheck(ctx context.Context, tools cluster.Tools, run RunFunc) Check {
 	c := Check{Name: "kubectl", Need: "the labs' kubectl commands talk to the cluster"}
 	fix := "run `make kubectl` in the labrun source tree (builds bin/kubectl beside labrun), or Debian/Ubuntu: see https://kubernetes.io/docs/tasks/tools/install-kubectl-linux/; macOS: brew install kubectl"
-	var candidates []string
-	if p, err := lookPath("kubectl"); err == nil {
-		candidates = append(candidates, p)
-	}
-	if exe, err := os.Executable(); err == nil {
-		if p, err := lookPath(filepath.Join(filepath.Dir(exe), "kubectl")); err == nil {
-			candidates = append(candidates, p)
-		}
-	}
-	if len(candidates) == 0 {
+	p, err := tools.Kubectl("")
+	if err != nil {
 		c.Found, c.Fix = "not found on PATH nor beside the labrun executable", fix
 		return c
 	}
-	var problems []string
-	for _, p := range candidates {
-		out, err := run(ctx, p, "version", "--client")
-		if err == nil {
-			c.OK, c.Found = true, p+" ("+firstLine(out)+")"
-			return c
-		}
-		problems = append(problems, fmt.Sprintf("%s version --client: %v", p, err))
+	out, err := run(ctx, p, "version", "--client")
+	if err != nil {
+		c.Found, c.Fix = fmt.Sprintf("%s version --client: %v", p, err), fix
+		return c
 	}
-	c.Found, c.Fix = strings.Join(problems, "; "), fix
+	c.OK, c.Found = true, p+" ("+firstLine(out)+")"
+	return c
+}
+
+// controlPlaneCheck checks labrun-k8s, the built-in cluster's control plane
+// (cluster.Tools.ControlPlane: beside labrun, then PATH), and that it runs.
+func controlPlaneCheck(ctx context.Context, tools cluster.Tools, run RunFunc) Check {
+	c := Check{Name: cluster.ControlPlaneBinary, Optional: true,
+		Need: "the built-in cluster (--cluster builtin): the real Kubernetes control plane"}
+	fix := "run `make` in the labrun source tree (builds bin/labrun-k8s beside bin/labrun; about 5 minutes on 2 cores the first time, on Debian/Ubuntu and macOS alike), or pass --control-plane DIR with kube-apiserver, kube-controller-manager, kube-scheduler and etcd binaries"
+	p, err := tools.ControlPlane()
+	if err != nil {
+		c.Found, c.Fix = "not found beside the labrun executable nor on PATH", fix
+		return c
+	}
+	out, err := run(ctx, p, "kube-apiserver", "--version")
+	if err != nil {
+		c.Found, c.Fix = fmt.Sprintf("%s kube-apiserver --version: %v", p, err), fix
+		return c
+	}
+	c.OK, c.Found = true, p+" ("+firstLine(out)+")"
 	return c
 }
 
 // engineCheck looks for a container engine kind can use: docker, else
 // podman, and asks it for `info` so that a client without a running daemon
 // does not pass.
-func engineCheck(ctx context.Context, lookPath func(string) (string, error), run func(ctx context.Context, name string, args ...string) ([]byte, error)) Check {
+func engineCheck(ctx context.Context, tools cluster.Tools, run RunFunc) Check {
 	c := Check{Name: "container engine", Need: "kind runs its nodes as Docker or Podman containers", Optional: true}
 	var problems []string
 	for _, name := range []string{"docker", "podman"} {
-		p, err := lookPath(name)
+		p, err := tools.Path(name)
 		if err != nil {
 			problems = append(problems, name+" not on PATH")
 			continue
@@ -137,7 +152,7 @@ func firstLine(b []byte) string {
 // engineProblem picks the line of `docker info` that says why it failed
 // (usually "Cannot connect to the Docker daemon…") rather than the whole dump.
 func engineProblem(out []byte, err error) string {
-	var re *RunError
+	var re *cluster.RunError
 	if errors.As(err, &re) && len(re.Output) > 0 {
 		out = re.Output
 	}

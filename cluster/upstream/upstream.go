@@ -1,0 +1,732 @@
+// Package upstream runs the real Kubernetes control plane for a lab run:
+// etcd, kube-apiserver, kube-controller-manager and kube-scheduler as child
+// processes of labrun (from the labrun-k8s multi-call binary, or from a
+// directory of separate binaries), on loopback with ephemeral ports, a CA
+// made for the run, RBAC on, and the lab user cluster-admin through a
+// token. It starts no nodes: node agents register against it.
+package upstream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	utilnet "k8s.io/apimachinery/pkg/util/net"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+)
+
+// Options say where and how to start the control plane.
+type Options struct {
+	// Dir holds the run's certificates, etcd data, kubeconfigs and logs;
+	// Close removes what Start made in it. "" makes a temporary directory.
+	Dir string
+	// Binary is labrun-k8s; "" finds it with cluster.Tools.ControlPlane.
+	Binary string
+	// ControlPlaneDir, if set, holds separate kube-apiserver,
+	// kube-controller-manager, kube-scheduler and etcd binaries to use
+	// instead of Binary.
+	ControlPlaneDir string
+	// ServiceCIDR is the Services' cluster IP range; default 10.96.0.0/12.
+	ServiceCIDR string
+	// ClusterCIDR is the pods' range the controller manager allocates the
+	// nodes' podCIDRs from; default 10.244.0.0/16.
+	ClusterCIDR string
+	// BindAddress is the address every component listens on; default
+	// 127.0.0.1.
+	BindAddress string
+	// AdvertiseAddress is the address the `kubernetes` Service's endpoint
+	// names. Endpoints may not be loopback addresses, so the default is
+	// BindAddress unless that is loopback, else the host's default
+	// interface address (as kube-apiserver itself chooses); the API server
+	// does not listen there.
+	AdvertiseAddress string
+	// Timeout bounds Start; default 2 minutes (a loaded 2-core machine).
+	Timeout time.Duration
+	// Log receives a line per step of the start; nil discards them. Each
+	// component's own log is in Dir/logs/NAME.log until Close.
+	Log io.Writer
+}
+
+func (o *Options) defaults() error {
+	if o.ServiceCIDR == "" {
+		o.ServiceCIDR = "10.96.0.0/12"
+	}
+	if o.ClusterCIDR == "" {
+		o.ClusterCIDR = "10.244.0.0/16"
+	}
+	if o.BindAddress == "" {
+		o.BindAddress = "127.0.0.1"
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 2 * time.Minute
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	if _, err := netip.ParsePrefix(o.ServiceCIDR); err != nil {
+		return fmt.Errorf("service CIDR: %w", err)
+	}
+	if _, err := netip.ParsePrefix(o.ClusterCIDR); err != nil {
+		return fmt.Errorf("cluster CIDR: %w", err)
+	}
+	bind, err := netip.ParseAddr(o.BindAddress)
+	if err != nil {
+		return fmt.Errorf("bind address: %w", err)
+	}
+	if o.AdvertiseAddress == "" {
+		if !bind.IsLoopback() && !bind.IsUnspecified() {
+			o.AdvertiseAddress = o.BindAddress
+		} else if ip, err := utilnet.ChooseHostInterface(); err == nil {
+			o.AdvertiseAddress = ip.String()
+		}
+	}
+	return nil
+}
+
+// Users of the run as the token file names them.
+const (
+	// AdminUser is the lab user, in system:masters as kubeadm's admin is.
+	AdminUser = "kubernetes-admin"
+
+	controllerManagerUser = "system:kube-controller-manager"
+	schedulerUser         = "system:kube-scheduler"
+)
+
+// ControlPlane is a running control plane.
+type ControlPlane struct {
+	opts       Options
+	dir        string
+	made       []string // what Start made in dir, removed by Close in reverse
+	kubeconfig string
+	rest       *rest.Config
+	ca         *keyPair
+	kubeletCli *keyPair
+
+	mu    sync.Mutex // guards comps and stopped
+	comps []*component
+	// stopped is set once stopping began: no component starts after it.
+	stopped bool
+
+	done     chan struct{}
+	failOnce sync.Once
+	err      error // set before done is closed
+
+	closeOnce sync.Once
+	closeErr  error
+	closed    chan struct{} // closed when Close starts: ends the ctx watcher
+}
+
+// grace is how long a component has between TERM and KILL.
+const grace = 5 * time.Second
+
+// Start starts etcd, kube-apiserver, kube-controller-manager and
+// kube-scheduler and returns once the API server is ready and the default
+// ServiceAccount exists. The control plane lives until ctx ends or Close;
+// on any error nothing is left running and nothing Start made is left on
+// disk.
+func Start(ctx context.Context, opts Options) (*ControlPlane, error) {
+	if err := opts.defaults(); err != nil {
+		return nil, err
+	}
+	cmds, err := commands(opts.Binary, opts.ControlPlaneDir)
+	if err != nil {
+		return nil, err
+	}
+	cp := &ControlPlane{opts: opts, done: make(chan struct{}), closed: make(chan struct{})}
+	if err := cp.start(ctx, cmds); err != nil {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*grace)
+		defer cancel()
+		if cerr := cp.Close(cctx); cerr != nil {
+			err = fmt.Errorf("%w (and cleaning up: %v)", err, cerr)
+		}
+		return nil, err
+	}
+	return cp, nil
+}
+
+func (cp *ControlPlane) start(ctx context.Context, cmds map[string][]string) error {
+	sctx, cancel := context.WithTimeout(ctx, cp.opts.Timeout)
+	defer cancel()
+	if err := cp.makeDir(); err != nil {
+		return err
+	}
+	f, err := cp.writeFiles()
+	if err != nil {
+		return err
+	}
+	// From here on the components live as long as ctx.
+	go cp.watchContext(ctx)
+
+	etcdURL, err := cp.startEtcd(sctx, cmds["etcd"])
+	if err != nil {
+		return err
+	}
+	if err := cp.startAPIServer(sctx, cmds["kube-apiserver"], etcdURL, f); err != nil {
+		return err
+	}
+	if err := cp.startControllers(cmds, f); err != nil {
+		return err
+	}
+	return cp.waitDefaultServiceAccount(sctx)
+}
+
+// files are the paths writeFiles made for the components' flags.
+type files struct {
+	caCert, caKey                    string
+	servingCert, servingKey          string
+	kubeletClientCert, kubeletCliKey string
+	saKey, saPub                     string
+	tokenFile                        string
+	controllerKubeconfig             string
+	schedulerKubeconfig              string
+	// tokens maps each user of the token file to its token.
+	tokens map[string]string
+}
+
+// makeDir makes Dir (or a temporary one) and the directories Start fills,
+// refusing to reuse any: what Close removes must be only what Start made.
+func (cp *ControlPlane) makeDir() error {
+	if cp.opts.Dir == "" {
+		d, err := os.MkdirTemp("", "labrun-controlplane-")
+		if err != nil {
+			return fmt.Errorf("control-plane directory: %w", err)
+		}
+		cp.dir = d
+		cp.made = append(cp.made, d)
+	} else {
+		cp.dir = cp.opts.Dir
+		switch err := os.Mkdir(cp.dir, 0o700); {
+		case err == nil:
+			cp.made = append(cp.made, cp.dir)
+		case errors.Is(err, os.ErrExist):
+		default:
+			return fmt.Errorf("control-plane directory: %w", err)
+		}
+	}
+	for _, sub := range []string{"pki", "etcd", "logs"} {
+		p := filepath.Join(cp.dir, sub)
+		if err := os.Mkdir(p, 0o700); err != nil {
+			return fmt.Errorf("control-plane directory: %w", err)
+		}
+		cp.made = append(cp.made, p)
+	}
+	return nil
+}
+
+// writeFiles makes the run's CA, certificates, service-account key and
+// tokens, and the kubeconfigs of the lab user and the controllers.
+func (cp *ControlPlane) writeFiles() (*files, error) {
+	now := time.Now()
+	ca, err := newCA(now)
+	if err != nil {
+		return nil, err
+	}
+	cp.ca = ca
+	ips := []net.IP{net.ParseIP(cp.opts.BindAddress), net.ParseIP("127.0.0.1"), net.IPv6loopback}
+	if svc, err := firstServiceIP(cp.opts.ServiceCIDR); err == nil {
+		ips = append(ips, svc)
+	} else {
+		return nil, err
+	}
+	if a := net.ParseIP(cp.opts.AdvertiseAddress); a != nil {
+		ips = append(ips, a)
+	}
+	serving, err := ca.sign(now, certSpec{
+		commonName: "kube-apiserver",
+		dnsNames: []string{"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
+			"kubernetes.default.svc.cluster.local"},
+		ips:    ips,
+		server: true,
+	})
+	if err != nil {
+		return nil, err
+	}
+	// The API server's identity towards the kubelets (logs, exec,
+	// port-forward); kubeadm gives it the same name and group.
+	kubeletCli, err := ca.sign(now, certSpec{commonName: "kube-apiserver-kubelet-client",
+		organization: []string{"system:masters"}, client: true})
+	if err != nil {
+		return nil, err
+	}
+	cp.kubeletCli = kubeletCli
+	saKey, saPub, err := newServiceAccountKey()
+	if err != nil {
+		return nil, err
+	}
+	pki := filepath.Join(cp.dir, "pki")
+	f := &files{
+		caCert: filepath.Join(pki, "ca.crt"), caKey: filepath.Join(pki, "ca.key"),
+		servingCert: filepath.Join(pki, "apiserver.crt"), servingKey: filepath.Join(pki, "apiserver.key"),
+		kubeletClientCert: filepath.Join(pki, "apiserver-kubelet-client.crt"),
+		kubeletCliKey:     filepath.Join(pki, "apiserver-kubelet-client.key"),
+		saKey:             filepath.Join(pki, "sa.key"), saPub: filepath.Join(pki, "sa.pub"),
+		tokenFile:            filepath.Join(pki, "tokens.csv"),
+		controllerKubeconfig: filepath.Join(pki, "controller-manager.conf"),
+		schedulerKubeconfig:  filepath.Join(pki, "scheduler.conf"),
+		tokens: map[string]string{AdminUser: newToken(),
+			controllerManagerUser: newToken(), schedulerUser: newToken()},
+	}
+	// The controllers' users are those the bootstrap RBAC policy binds.
+	tokens := fmt.Sprintf("%s,%s,%s,\"system:masters\"\n%s,%s,%s\n%s,%s,%s\n",
+		f.tokens[AdminUser], AdminUser, AdminUser,
+		f.tokens[controllerManagerUser], controllerManagerUser, controllerManagerUser,
+		f.tokens[schedulerUser], schedulerUser, schedulerUser)
+	for path, data := range map[string][]byte{
+		f.caCert: ca.cert, f.caKey: ca.key,
+		f.servingCert: serving.cert, f.servingKey: serving.key,
+		f.kubeletClientCert: kubeletCli.cert, f.kubeletCliKey: kubeletCli.key,
+		f.saKey: saKey, f.saPub: saPub,
+		f.tokenFile: []byte(tokens),
+	} {
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			return nil, fmt.Errorf("control-plane files: %w", err)
+		}
+	}
+	cp.rest = &rest.Config{
+		Host:            "https://" + net.JoinHostPort(cp.opts.BindAddress, "0"), // port set once known
+		BearerToken:     f.tokens[AdminUser],
+		TLSClientConfig: rest.TLSClientConfig{CAData: ca.cert},
+		QPS:             -1, // no client-side throttling: the API server's own limits apply
+	}
+	return f, nil
+}
+
+// firstServiceIP is the first address of the service range: the
+// `kubernetes` Service's cluster IP, which the serving certificate names.
+func firstServiceIP(cidr string) (net.IP, error) {
+	p, err := netip.ParsePrefix(cidr)
+	if err != nil {
+		return nil, fmt.Errorf("service CIDR: %w", err)
+	}
+	return net.IP(p.Masked().Addr().Next().AsSlice()), nil
+}
+
+// startAttempts is how often a component is started afresh when the port
+// chosen for it was taken before it could bind it.
+const startAttempts = 3
+
+// startEtcd starts etcd on two free ports and waits until it is healthy.
+func (cp *ControlPlane) startEtcd(ctx context.Context, argv []string) (string, error) {
+	host := cp.opts.BindAddress
+	for attempt := 1; ; attempt++ {
+		ports, err := freePorts(host, 2)
+		if err != nil {
+			return "", fmt.Errorf("etcd: %w", err)
+		}
+		client := "http://" + net.JoinHostPort(host, strconv.Itoa(ports[0]))
+		peer := "http://" + net.JoinHostPort(host, strconv.Itoa(ports[1]))
+		args := append(append([]string(nil), argv...),
+			"--name=labrun",
+			"--data-dir="+filepath.Join(cp.dir, "etcd"),
+			"--listen-client-urls="+client,
+			"--advertise-client-urls="+client,
+			"--listen-peer-urls="+peer,
+			"--initial-advertise-peer-urls="+peer,
+			"--initial-cluster=labrun="+peer,
+			"--initial-cluster-state=new",
+			// A lab cluster lives for one run: its data need not survive a
+			// power cut, and fsync is most of etcd's write latency.
+			"--unsafe-no-fsync=true",
+			"--log-level=warn",
+		)
+		fmt.Fprintf(cp.opts.Log, "control plane: starting etcd on %s\n", client)
+		c, err := cp.startComponent("etcd", args)
+		if err != nil {
+			return "", err
+		}
+		hc := &http.Client{Timeout: 2 * time.Second}
+		err = cp.waitReady(ctx, c, func(ctx context.Context) bool {
+			return httpOK(ctx, hc, client+"/health")
+		})
+		if err == nil {
+			cp.watch(c)
+			return client, nil
+		}
+		if !cp.portTaken(c, attempt) {
+			return "", triedPorts(err, attempt)
+		}
+	}
+}
+
+// startAPIServer starts kube-apiserver on a free port and waits until its
+// /readyz says ok.
+func (cp *ControlPlane) startAPIServer(ctx context.Context, argv []string, etcdURL string, f *files) error {
+	host := cp.opts.BindAddress
+	for attempt := 1; ; attempt++ {
+		ports, err := freePorts(host, 1)
+		if err != nil {
+			return fmt.Errorf("kube-apiserver: %w", err)
+		}
+		port := strconv.Itoa(ports[0])
+		args := append(append([]string(nil), argv...),
+			"--etcd-servers="+etcdURL,
+			"--bind-address="+host,
+			"--secure-port="+port,
+			"--tls-cert-file="+f.servingCert,
+			"--tls-private-key-file="+f.servingKey,
+			"--client-ca-file="+f.caCert,
+			"--token-auth-file="+f.tokenFile,
+			"--enable-bootstrap-token-auth=true",
+			"--authorization-mode=Node,RBAC",
+			"--enable-admission-plugins=NodeRestriction",
+			"--allow-privileged=true",
+			"--service-cluster-ip-range="+cp.opts.ServiceCIDR,
+			"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+			"--service-account-key-file="+f.saPub,
+			"--service-account-signing-key-file="+f.saKey,
+			"--kubelet-client-certificate="+f.kubeletClientCert,
+			"--kubelet-client-key="+f.kubeletCliKey,
+			"--kubelet-certificate-authority="+f.caCert,
+			"--kubelet-preferred-address-types=InternalIP",
+			"--cert-dir="+filepath.Join(cp.dir, "pki"),
+			"--profiling=false",
+		)
+		if cp.opts.AdvertiseAddress != "" {
+			args = append(args, "--advertise-address="+cp.opts.AdvertiseAddress)
+		} else {
+			// No address an Endpoints object accepts: the `kubernetes`
+			// Service is left without an endpoint rather than the API
+			// server logging a failed write every few seconds.
+			args = append(args, "--endpoint-reconciler-type=none")
+			fmt.Fprintf(cp.opts.Log, "control plane: no non-loopback address to advertise; the kubernetes Service has no endpoint\n")
+		}
+		cp.rest.Host = "https://" + net.JoinHostPort(host, port)
+		fmt.Fprintf(cp.opts.Log, "control plane: starting kube-apiserver on %s\n", cp.rest.Host)
+		c, err := cp.startComponent("kube-apiserver", args)
+		if err != nil {
+			return err
+		}
+		hc, err := rest.HTTPClientFor(cp.rest)
+		if err != nil {
+			return fmt.Errorf("kube-apiserver client: %w", err)
+		}
+		hc.Timeout = 5 * time.Second
+		err = cp.waitReady(ctx, c, func(ctx context.Context) bool {
+			return httpOK(ctx, hc, cp.rest.Host+"/readyz")
+		})
+		if err == nil {
+			cp.watch(c)
+			return cp.writeKubeconfigs(f)
+		}
+		if !cp.portTaken(c, attempt) {
+			return triedPorts(err, attempt)
+		}
+	}
+}
+
+// writeKubeconfigs writes the lab user's kubeconfig to Dir/kubeconfig and
+// the controller manager's and scheduler's beside the certificates.
+func (cp *ControlPlane) writeKubeconfigs(f *files) error {
+	cp.kubeconfig = filepath.Join(cp.dir, "kubeconfig")
+	for path, user := range map[string]string{
+		cp.kubeconfig:          AdminUser,
+		f.controllerKubeconfig: controllerManagerUser,
+		f.schedulerKubeconfig:  schedulerUser,
+	} {
+		if path == cp.kubeconfig {
+			if _, err := os.Lstat(path); err == nil {
+				return fmt.Errorf("control-plane directory: %s exists already", path)
+			}
+			cp.made = append(cp.made, path)
+		}
+		if err := clientcmd.WriteToFile(kubeconfigFor(cp.rest.Host, cp.ca.cert, user, f.tokens[user]), path); err != nil {
+			return fmt.Errorf("kubeconfig: %w", err)
+		}
+	}
+	return nil
+}
+
+// kubeconfigFor is a kubeconfig reaching host as user with token, named
+// like kind's so that `kubectl config` output looks like a workshop's.
+func kubeconfigFor(host string, caPEM []byte, user, token string) clientcmdapi.Config {
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["labrun"] = &clientcmdapi.Cluster{Server: host, CertificateAuthorityData: caPEM}
+	cfg.AuthInfos[user] = &clientcmdapi.AuthInfo{Token: token}
+	cfg.Contexts["labrun"] = &clientcmdapi.Context{Cluster: "labrun", AuthInfo: user, Namespace: "default"}
+	cfg.CurrentContext = "labrun"
+	return *cfg
+}
+
+// startControllers starts the controller manager and the scheduler. Neither
+// serves anything labrun reads, so their secure ports are off (0): no port
+// to choose, none to collide; a death is seen by its exit.
+func (cp *ControlPlane) startControllers(cmds map[string][]string, f *files) error {
+	km := append(append([]string(nil), cmds["kube-controller-manager"]...),
+		"--kubeconfig="+f.controllerKubeconfig,
+		"--authentication-kubeconfig="+f.controllerKubeconfig,
+		"--authorization-kubeconfig="+f.controllerKubeconfig,
+		"--bind-address="+cp.opts.BindAddress,
+		"--secure-port=0",
+		"--controllers=*,bootstrapsigner,tokencleaner",
+		"--cluster-signing-cert-file="+f.caCert,
+		"--cluster-signing-key-file="+f.caKey,
+		"--root-ca-file="+f.caCert,
+		"--service-account-private-key-file="+f.saKey,
+		"--use-service-account-credentials=true",
+		"--allocate-node-cidrs=true",
+		"--cluster-cidr="+cp.opts.ClusterCIDR,
+		"--service-cluster-ip-range="+cp.opts.ServiceCIDR,
+		"--leader-elect=false",
+		"--profiling=false",
+	)
+	fmt.Fprintf(cp.opts.Log, "control plane: starting kube-controller-manager\n")
+	c, err := cp.startComponent("kube-controller-manager", km)
+	if err != nil {
+		return err
+	}
+	cp.watch(c)
+	ks := append(append([]string(nil), cmds["kube-scheduler"]...),
+		"--kubeconfig="+f.schedulerKubeconfig,
+		"--authentication-kubeconfig="+f.schedulerKubeconfig,
+		"--authorization-kubeconfig="+f.schedulerKubeconfig,
+		"--bind-address="+cp.opts.BindAddress,
+		"--secure-port=0",
+		"--leader-elect=false",
+		"--profiling=false",
+	)
+	fmt.Fprintf(cp.opts.Log, "control plane: starting kube-scheduler\n")
+	if c, err = cp.startComponent("kube-scheduler", ks); err != nil {
+		return err
+	}
+	cp.watch(c)
+	return nil
+}
+
+// waitDefaultServiceAccount waits until the controller manager has made the
+// default ServiceAccount in `default`: the first thing a lab's pod needs.
+func (cp *ControlPlane) waitDefaultServiceAccount(ctx context.Context) error {
+	hc, err := rest.HTTPClientFor(cp.rest)
+	if err != nil {
+		return fmt.Errorf("kube-apiserver client: %w", err)
+	}
+	hc.Timeout = 5 * time.Second
+	url := cp.rest.Host + "/api/v1/namespaces/default/serviceaccounts/default"
+	fmt.Fprintf(cp.opts.Log, "control plane: waiting for the default ServiceAccount\n")
+	for {
+		if httpOK(ctx, hc, url) {
+			return nil
+		}
+		select {
+		case <-cp.done:
+			return cp.err
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for the default ServiceAccount: %w", context.Cause(ctx))
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// startComponent starts one component, to be stopped with the others.
+func (cp *ControlPlane) startComponent(name string, argv []string) (*component, error) {
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	if cp.stopped {
+		if cp.err != nil {
+			return nil, cp.err
+		}
+		return nil, errors.New("control plane closed while starting")
+	}
+	c, err := startComponent(name, argv, filepath.Join(cp.dir, "logs", name+".log"))
+	if err != nil {
+		return nil, err
+	}
+	cp.comps = append(cp.comps, c)
+	return c, nil
+}
+
+// watch fails the whole control plane when c exits unasked. It starts once
+// c is up: until then an exit is the start's own error (and may be retried).
+func (cp *ControlPlane) watch(c *component) {
+	go func() {
+		<-c.exited
+		if !c.stopping.Load() {
+			cp.fail(c.exitError())
+		}
+	}()
+}
+
+// waitReady polls ready until it says yes, the component exits, or ctx ends.
+func (cp *ControlPlane) waitReady(ctx context.Context, c *component, ready func(context.Context) bool) error {
+	for {
+		if ready(ctx) {
+			return nil
+		}
+		select {
+		case <-c.exited:
+			return c.exitError()
+		case <-cp.done:
+			return cp.err
+		case <-ctx.Done():
+			return &ComponentError{Component: c.name, Status: fmt.Sprintf("not ready: %v", context.Cause(ctx)), Tail: c.tail.lines()}
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// portTaken reports whether the component failed because its port was
+// taken between our choosing it and its binding it, and attempts are left:
+// then it is forgotten and started afresh on other ports.
+func (cp *ControlPlane) portTaken(c *component, attempt int) bool {
+	c.stop(grace, nil)
+	if attempt >= startAttempts || !c.tail.contains("address already in use") {
+		return false
+	}
+	fmt.Fprintf(cp.opts.Log, "control plane: %s's port was taken, retrying on another\n", c.name)
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	for i, x := range cp.comps {
+		if x == c {
+			cp.comps = append(cp.comps[:i], cp.comps[i+1:]...)
+			break
+		}
+	}
+	return true
+}
+
+// triedPorts says that err came after attempts starts on different ports.
+func triedPorts(err error, attempts int) error {
+	if attempts > 1 {
+		return fmt.Errorf("%w\n(started %d times, each on other ports)", err, attempts)
+	}
+	return err
+}
+
+// freePorts asks the kernel for n distinct free ports on host. Another
+// process may take one before the component binds it: portTaken retries.
+func freePorts(host string, n int) ([]int, error) {
+	var ports []int
+	var ls []net.Listener
+	defer func() {
+		for _, l := range ls {
+			_ = l.Close()
+		}
+	}()
+	for range n {
+		l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+		if err != nil {
+			return nil, fmt.Errorf("find a free port: %w", err)
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	return ports, nil
+}
+
+func httpOK(ctx context.Context, hc *http.Client, url string) bool {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return false
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return false
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	_ = resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// watchContext stops the control plane when ctx ends before Close.
+func (cp *ControlPlane) watchContext(ctx context.Context) {
+	select {
+	case <-ctx.Done():
+		cp.fail(fmt.Errorf("control plane stopped: %w", context.Cause(ctx)))
+	case <-cp.closed:
+	}
+}
+
+// fail records the first reason the control plane stopped, closes Done and
+// stops the other components: a control plane missing one is no use.
+func (cp *ControlPlane) fail(err error) {
+	cp.failOnce.Do(func() {
+		cp.err = err
+		close(cp.done)
+		go cp.stopAll(nil)
+	})
+}
+
+// stopAll stops the components in the reverse order of their start, so
+// none is left talking to one already gone.
+func (cp *ControlPlane) stopAll(abort <-chan struct{}) {
+	cp.mu.Lock()
+	cp.stopped = true
+	comps := append([]*component(nil), cp.comps...)
+	cp.mu.Unlock()
+	for _, c := range comps {
+		c.stopping.Store(true)
+	}
+	for i := len(comps) - 1; i >= 0; i-- {
+		comps[i].stop(grace, abort)
+	}
+}
+
+// Kubeconfig is the path of the lab user's kubeconfig (cluster-admin
+// through a token, namespace default).
+func (cp *ControlPlane) Kubeconfig() string { return cp.kubeconfig }
+
+// RESTConfig is a client configuration for the lab user.
+func (cp *ControlPlane) RESTConfig() *rest.Config { return rest.CopyConfig(cp.rest) }
+
+// CA is the run's CA, which the API server trusts for client certificates
+// and the kubelets' serving certificates: node agents sign theirs with it
+// (CN system:node:NAME, O system:nodes for the Node authorizer).
+func (cp *ControlPlane) CA() (certPEM, keyPEM []byte) { return cp.ca.cert, cp.ca.key }
+
+// KubeletClientCert is the client certificate the API server presents to
+// the kubelets (logs, exec, attach, port-forward): CN
+// kube-apiserver-kubelet-client, signed by CA. A node agent's kubelet API
+// accepts client certificates signed by CA and may check this name.
+func (cp *ControlPlane) KubeletClientCert() (certPEM []byte, commonName string) {
+	return cp.kubeletCli.cert, cp.kubeletCli.parsed.Subject.CommonName
+}
+
+// Dir is the control plane's directory (logs in Dir/logs until Close).
+func (cp *ControlPlane) Dir() string { return cp.dir }
+
+// Done is closed when the control plane stops other than by Close: a
+// component died, or the ctx Start was given ended. Err says why.
+func (cp *ControlPlane) Done() <-chan struct{} { return cp.done }
+
+// Err is why the control plane stopped (a *ComponentError names the
+// component, its exit status and last log lines), or nil while it runs and
+// after Close.
+func (cp *ControlPlane) Err() error {
+	select {
+	case <-cp.done:
+		return cp.err
+	default:
+		return nil
+	}
+}
+
+// Close stops every component (TERM, then KILL after a grace period or
+// once ctx ends) and removes what Start made in Dir. It is safe to call
+// twice.
+func (cp *ControlPlane) Close(ctx context.Context) error {
+	cp.closeOnce.Do(func() {
+		close(cp.closed)
+		cp.failOnce.Do(func() { close(cp.done) }) // stopped by request: Err stays nil
+		cp.stopAll(ctx.Done())
+		var errs []error
+		for i := len(cp.made) - 1; i >= 0; i-- {
+			if err := os.RemoveAll(cp.made[i]); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if err := errors.Join(errs...); err != nil {
+			cp.closeErr = fmt.Errorf("remove control-plane files: %w", err)
+		}
+	})
+	return cp.closeErr
+}
