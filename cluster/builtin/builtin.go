@@ -26,6 +26,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/klog/v2"
 )
 
 // Options say how to start the cluster.
@@ -54,9 +55,11 @@ type Cluster struct {
 	addrs   map[string]string
 	dir     string
 	cancel  context.CancelFunc
-	wg      sync.WaitGroup
-	log     io.Writer
-	logMu   sync.Mutex
+	// cpCancel ends the control plane's context, after its Close.
+	cpCancel context.CancelFunc
+	wg       sync.WaitGroup
+	log      io.Writer
+	logMu    sync.Mutex
 
 	closeOnce sync.Once
 	closeErr  error
@@ -105,6 +108,11 @@ func (c *Cluster) logf(format string, args ...any) {
 }
 
 func (c *Cluster) start(ctx context.Context, opts Options) error {
+	// client-go's event broadcaster and informers log through klog, which
+	// writes to stderr by default: send that to the cluster's log instead
+	// of the user's terminal.
+	klog.LogToStderr(false)
+	klog.SetOutput(opts.Log)
 	binDir := filepath.Join(c.dir, "bin")
 	if err := busybox.Install(binDir, opts.BusyboxExe); err != nil {
 		return fmt.Errorf("install busybox applets: %w", err)
@@ -118,7 +126,13 @@ func (c *Cluster) start(ctx context.Context, opts Options) error {
 	if up.Log == nil {
 		up.Log = opts.Log
 	}
-	cp, err := upstream.Start(ctx, up)
+	// The control plane lives until Close, not until ctx (which bounds
+	// only the start): cancelling ctx during the start still stops it.
+	cpCtx, cpCancel := context.WithCancel(context.WithoutCancel(ctx))
+	c.cpCancel = cpCancel
+	stop := context.AfterFunc(ctx, cpCancel)
+	defer stop()
+	cp, err := upstream.Start(cpCtx, up)
 	if err != nil {
 		return err
 	}
@@ -264,6 +278,9 @@ func (c *Cluster) Close(ctx context.Context) error {
 			if err := c.cp.Close(ctx); err != nil {
 				errs = append(errs, err)
 			}
+		}
+		if c.cpCancel != nil {
+			c.cpCancel()
 		}
 		if err := os.RemoveAll(c.dir); err != nil {
 			errs = append(errs, err)

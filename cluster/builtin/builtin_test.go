@@ -271,7 +271,7 @@ spec:
   initContainers:
   - name: init
     image: busybox
-    command: [sh, -c, "echo init > /work/init.txt"]
+    command: [sh, -c, "echo init > work/init.txt"]
     volumeMounts: [{name: work, mountPath: /work}]
   containers:
   - name: main
@@ -283,7 +283,7 @@ spec:
     - {name: MY_POD, valueFrom: {fieldRef: {fieldPath: metadata.name}}}
     - {name: MSG, value: "$(GREETING) world"}
     readinessProbe:
-      exec: {command: [cat, /work/ready]}
+      exec: {command: [cat, work/ready]}
       periodSeconds: 1
     volumeMounts:
     - {name: work, mountPath: /work}
@@ -299,11 +299,11 @@ spec:
 		}
 		return ""
 	})
-	out := k.must("exec", "p", "--", "sh", "-c", `echo "$GREETING|$PASSWORD|$MY_POD|$MSG"; cat work/init.txt etc/cfg/file.txt`)
+	out := k.must("exec", "p", "-c", "main", "--", "sh", "-c", `echo "$GREETING|$PASSWORD|$MY_POD|$MSG"; cat work/init.txt etc/cfg/file.txt`)
 	if want := "hello|s3cret|p|hello world\ninit\nfrom a configmap\n"; out != want {
 		t.Errorf("env and volumes: got %q, want %q", out, want)
 	}
-	k.must("exec", "p", "--", "touch", "work/ready")
+	k.must("exec", "p", "-c", "main", "--", "sh", "-c", "echo > work/ready")
 	k.must("wait", "--for=condition=Ready", "pod/p", "--timeout=60s")
 }
 
@@ -326,7 +326,7 @@ spec:
   containers:
   - name: w
     image: busybox
-    command: [sh, -c, "echo kept > /data/f; sleep 3600"]
+    command: [sh, -c, "echo kept > data/f; sleep 3600"]
     volumeMounts: [{name: d, mountPath: /data}]
   volumes: [{name: d, persistentVolumeClaim: {claimName: data}}]
 `)

@@ -84,7 +84,7 @@ func containerArgv(c corev1.Container) ([]string, builtinFunc) {
 // labrun itself, so their containers idle whatever their command.
 func systemImage(img string) bool {
 	switch imageName(img) {
-	case "kube-proxy", "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler":
+	case "kube-proxy", "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "coredns/coredns":
 		return true
 	}
 	return false

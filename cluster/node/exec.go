@@ -35,7 +35,7 @@ func (c *containerRun) exec(ctx context.Context, argv []string, in io.Reader, ou
 			return err
 		}
 	}
-	cmd, err := w.command(c, rootedArgs(c.root(), argv), env)
+	cmd, err := w.command(c, rootedArgs(argv), env)
 	if err != nil {
 		// As runc reports a missing executable: exit status 127 or 126.
 		if out != nil || errw != nil {
@@ -133,14 +133,20 @@ func exitErr(cmd *exec.Cmd, err error) error {
 // rootedArgs maps the absolute paths `kubectl cp` hands to tar (tar cf -
 // /src, tar -xmf - -C /dst) into the container's root, the one place where
 // the container's files live; other commands run as given.
-func rootedArgs(root string, argv []string) []string {
+func rootedArgs(argv []string) []string {
 	if len(argv) == 0 || filepath.Base(argv[0]) != "tar" {
 		return argv
 	}
+	// The command runs in root: a path made relative names the same file
+	// there, and tar writes it (and reads it back) under the name kubectl
+	// expects (tmp/x for /tmp/x).
 	out := append([]string(nil), argv...)
 	for i := 1; i < len(out); i++ {
 		if strings.HasPrefix(out[i], "/") {
-			out[i] = filepath.Join(root, out[i])
+			out[i] = strings.TrimLeft(out[i], "/")
+			if out[i] == "" {
+				out[i] = "."
+			}
 		}
 	}
 	return out

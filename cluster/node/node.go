@@ -32,6 +32,7 @@ import (
 	"k8s.io/client-go/kubernetes/scheme"
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/tools/record"
+	"k8s.io/client-go/util/retry"
 )
 
 // KubeletVersion is what nodes report; it matches the control plane.
@@ -270,8 +271,18 @@ func (a *Agent) register(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("node %s: register: %w", a.opts.Name, err)
 	}
-	created.Status = want.Status
-	if _, err := nodes.UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
+	// The controller manager writes the node too (podCIDR, taints):
+	// retry on conflict with its latest version.
+	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		cur, err := nodes.Get(ctx, want.Name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		cur.Status = want.Status
+		_, err = nodes.UpdateStatus(ctx, cur, metav1.UpdateOptions{})
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("node %s: status: %w", a.opts.Name, err)
 	}
 	if err := a.renewLease(ctx); err != nil {
@@ -307,13 +318,15 @@ func (a *Agent) heartbeat(ctx context.Context) {
 
 func (a *Agent) updateConditions(ctx context.Context) error {
 	nodes := a.client.CoreV1().Nodes()
-	n, err := nodes.Get(ctx, a.opts.Name, metav1.GetOptions{})
-	if err != nil {
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		n, err := nodes.Get(ctx, a.opts.Name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		n.Status.Conditions = a.conditions(n.Status.Conditions)
+		_, err = nodes.UpdateStatus(ctx, n, metav1.UpdateOptions{})
 		return err
-	}
-	n.Status.Conditions = a.conditions(n.Status.Conditions)
-	_, err = nodes.UpdateStatus(ctx, n, metav1.UpdateOptions{})
-	return err
+	})
 }
 
 func (a *Agent) renewLease(ctx context.Context) error {
