@@ -13,10 +13,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/labrun/labrun/cluster/fake/busybox"
+	"github.com/labrun/labrun/cluster/network"
 	"github.com/labrun/labrun/cluster/node"
 	"github.com/labrun/labrun/cluster/upstream"
 	corev1 "k8s.io/api/core/v1"
@@ -46,12 +48,13 @@ type Options struct {
 
 // Cluster is a running built-in cluster; it implements cluster.Cluster.
 type Cluster struct {
-	cp     *upstream.ControlPlane
-	agents []*node.Agent
-	names  []string
-	addrs  map[string]string
-	dir    string
-	cancel context.CancelFunc
+	cp      *upstream.ControlPlane
+	network *network.Network // nil outside the run's network namespace
+	agents  []*node.Agent
+	names   []string
+	addrs   map[string]string
+	dir     string
+	cancel  context.CancelFunc
 	// cpCancel ends the control plane's context, after its Close.
 	cpCancel context.CancelFunc
 	wg       sync.WaitGroup
@@ -116,6 +119,10 @@ func (c *Cluster) start(ctx context.Context, opts Options) error {
 	}
 	up := opts.Upstream
 	up.Dir = filepath.Join(c.dir, "control-plane")
+	if network.CurrentMode() != network.Outside && up.BindAddress == "" {
+		// node1's address, as on kind: the `kubernetes` Service reaches it.
+		up.BindAddress = network.NodeIP(1)
+	}
 	if up.Log == nil {
 		up.Log = opts.Log
 	}
@@ -149,6 +156,19 @@ func (c *Cluster) start(ctx context.Context, opts Options) error {
 	if err := ensureSystem(ctx, client, opts.Nodes); err != nil {
 		return fmt.Errorf("system objects: %w", err)
 	}
+	// Inside the run's network namespace, cluster addresses answer: nodes
+	// get kind's addresses and the network serves Services, DNS, Ingress.
+	var ingress *network.Ingress
+	if network.CurrentMode() != network.Outside {
+		nw, err := network.Start(ctx, network.Options{Client: client, Log: logWriter(c.logf)})
+		if err != nil {
+			return err
+		}
+		c.network = nw
+		if ingress, err = nw.Ingress(ctx); err != nil {
+			return err
+		}
+	}
 	podsDir := filepath.Join(c.dir, "nodes")
 	if err := os.MkdirAll(podsDir, 0o755); err != nil {
 		return err
@@ -156,22 +176,32 @@ func (c *Cluster) start(ctx context.Context, opts Options) error {
 	for i := range opts.Nodes {
 		name := fmt.Sprintf("node%d", i+1)
 		addr := "127.0.0.1"
+		if c.network != nil {
+			addr = network.NodeIP(i + 1)
+		}
 		cert, err := ca.serving(name, addr)
 		if err != nil {
 			return err
 		}
-		a, err := node.Start(ctx, node.Options{
+		nopts := node.Options{
 			Name: name, Client: client, Address: addr, ControlPlane: i == 0,
 			Dir: podsDir, BinDir: binDir, ServingCert: cert, ClientCAs: pool,
 			FallbackPodCIDR: fmt.Sprintf("10.244.%d.0/24", i),
 			Logf:            c.logf,
-		})
+		}
+		if ingress != nil {
+			nopts.Ingress, nopts.IngressTLS = ingress, ingress.TLSConfig()
+		}
+		a, err := node.Start(ctx, nopts)
 		if err != nil {
 			return err
 		}
 		c.agents = append(c.agents, a)
 		c.names = append(c.names, name)
 		c.addrs[name] = addr
+	}
+	if err := network.SetNodes(c.addrs); err != nil {
+		return err
 	}
 	if err := createMirrorPods(ctx, client, c.names[0]); err != nil {
 		return fmt.Errorf("static pods: %w", err)
@@ -236,6 +266,9 @@ func (c *Cluster) Close(ctx context.Context) error {
 			c.cancel()
 		}
 		c.wg.Wait()
+		if c.network != nil {
+			_ = c.network.Close()
+		}
 		for _, a := range c.agents {
 			if err := a.Close(ctx); err != nil {
 				errs = append(errs, err)
@@ -255,4 +288,12 @@ func (c *Cluster) Close(ctx context.Context) error {
 		c.closeErr = errors.Join(errs...)
 	})
 	return c.closeErr
+}
+
+// logWriter turns the network's log lines into the cluster's log.
+type logWriter func(format string, args ...any)
+
+func (l logWriter) Write(p []byte) (int, error) {
+	l("%s", strings.TrimRight(string(p), "\n"))
+	return len(p), nil
 }

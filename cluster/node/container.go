@@ -1,9 +1,13 @@
 package node
 
 import (
+	"net"
+
 	"context"
 	"errors"
 	"fmt"
+	"github.com/labrun/labrun/cluster/images"
+	"github.com/labrun/labrun/cluster/network"
 	"io"
 	"os"
 	"os/exec"
@@ -294,6 +298,11 @@ func (w *podWorker) startContainer(c *containerRun, logs *logBuf) (instance, err
 		// A control-plane static pod stands for a component that really
 		// runs beside the nodes: its container only idles.
 		argv, builtin = nil, idle(c.spec.Image)
+	}
+	if _, static := w.pod.Annotations[MirrorAnnotation]; !static && !systemImage(c.spec.Image) && len(c.spec.Command) == 0 {
+		if b := w.imageBehaviour(c); b != nil {
+			builtin = b
+		}
 	}
 	if builtin != nil {
 		return startBuiltin(builtin, out), nil
@@ -671,4 +680,31 @@ func resourceValue(c *containerRun, r *corev1.ResourceFieldSelector) string {
 		return strconv.FormatInt(n, 10)
 	}
 	return strconv.FormatInt((v.Value()+div.Value()-1)/div.Value(), 10)
+}
+
+// imageBehaviour is the workshop image's own behaviour (cluster/images),
+// listening on the pod's IP and finding Services through the cluster DNS
+// when the run has its network namespace; nil: run the container's args.
+func (w *podWorker) imageBehaviour(c *containerRun) builtinFunc {
+	ic := images.Container{
+		Image: c.spec.Image, Args: c.spec.Args, PodName: w.pod.Name, Namespace: w.pod.Namespace,
+		PodIP: w.podIP, NodeName: w.k.a.opts.Name,
+		Ingress: w.k.a.opts.Ingress, IngressTLS: w.k.a.opts.IngressTLS,
+	}
+	if env, err := w.containerEnv(c); err == nil {
+		ic.Env = env
+	}
+	for _, p := range c.spec.Ports {
+		ic.Ports = append(ic.Ports, p.ContainerPort)
+	}
+	if network.CurrentMode() != network.Outside {
+		ic.DNS = net.JoinHostPort(network.DNSIP, "53")
+	}
+	if images.Builtin(ic) == nil {
+		return nil
+	}
+	return func(ctx context.Context, out io.Writer) int {
+		ic.Stdout = out
+		return images.Builtin(ic)(ctx)
+	}
 }

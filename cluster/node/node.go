@@ -68,6 +68,10 @@ type Options struct {
 	Dial func(ctx context.Context, pod *corev1.Pod, port int32) (net.Conn, error)
 	// Logf reports what goes wrong in the background; nil discards.
 	Logf func(format string, args ...any)
+	// Ingress and IngressTLS route the requests of ingress controller
+	// pods (cluster/network's Ingress); nil: those pods answer 404.
+	Ingress    http.Handler
+	IngressTLS *tls.Config
 }
 
 // Agent is one running node.
