@@ -36,6 +36,9 @@ type Options struct {
 	Dir string
 	// Nodes is how many nodes (node1…nodeN); default 3.
 	Nodes int
+	// MaxPods is each node's pod capacity; default 110 as a kubelet's
+	// (a node's /24 podCIDR holds 254 at most).
+	MaxPods int
 	// Upstream are the control plane's options; its Dir is set here.
 	Upstream upstream.Options
 	// BusyboxExe is the executable the busybox applets link to; default
@@ -185,7 +188,7 @@ func (c *Cluster) start(ctx context.Context, opts Options) error {
 		}
 		nopts := node.Options{
 			Name: name, Client: client, Address: addr, ControlPlane: i == 0,
-			Dir: podsDir, BinDir: binDir, ServingCert: cert, ClientCAs: pool,
+			Dir: podsDir, BinDir: binDir, ServingCert: cert, ClientCAs: pool, MaxPods: opts.MaxPods,
 			FallbackPodCIDR: fmt.Sprintf("10.244.%d.0/24", i),
 			Logf:            c.logf,
 		}

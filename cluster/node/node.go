@@ -66,6 +66,8 @@ type Options struct {
 	// Dial reaches a pod's port for port-forward; nil dials the pod IP,
 	// then loopback.
 	Dial func(ctx context.Context, pod *corev1.Pod, port int32) (net.Conn, error)
+	// MaxPods is the node's pod capacity; default 110, the kubelet's.
+	MaxPods int
 	// Logf reports what goes wrong in the background; nil discards.
 	Logf func(format string, args ...any)
 	// Ingress and IngressTLS route the requests of ingress controller
@@ -104,6 +106,9 @@ func Start(ctx context.Context, opts Options) (*Agent, error) {
 	}
 	if opts.Logf == nil {
 		opts.Logf = func(string, ...any) {}
+	}
+	if opts.MaxPods <= 0 {
+		opts.MaxPods = 110
 	}
 	if opts.FallbackPodCIDR == "" {
 		opts.FallbackPodCIDR = "10.244.0.0/24"
@@ -200,7 +205,7 @@ func (a *Agent) nodeObject() *corev1.Node {
 	capacity := corev1.ResourceList{
 		corev1.ResourceCPU:              resource.MustParse("2"),
 		corev1.ResourceMemory:           resource.MustParse("4030216Ki"),
-		corev1.ResourcePods:             resource.MustParse("110"),
+		corev1.ResourcePods:             *resource.NewQuantity(int64(o.MaxPods), resource.DecimalSI),
 		corev1.ResourceEphemeralStorage: resource.MustParse("81106868Ki"),
 		"hugepages-1Gi":                 resource.MustParse("0"),
 		"hugepages-2Mi":                 resource.MustParse("0"),
