@@ -31,6 +31,7 @@
 //	                                                                          {"repositories":[]}
 //	traefik, ingress-nginx    ingress controller pods               80, 443,  their start-up lines; 404 on paths no
 //	                                                                8080      Ingress routes (routing is the cluster's)
+//	coredns/coredns           kube-system's DNS pods                8080,8181 CoreDNS's start-up lines; /health, /ready
 //	kubernetesui/dashboard    the dashboard over HTTPS              8443      a page titled "Kubernetes Dashboard"
 //	anything else             idles                                 declared  "labrun: image X is simulated …"; a plain
 //	                                                                          page naming the image on each port
@@ -43,9 +44,11 @@ package images
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -64,6 +67,12 @@ type Container struct {
 	Ports     []int32 // declared container ports
 	DNS       string  // cluster DNS host:port; empty: the system resolver
 	Stdout    io.Writer
+
+	// Ingress routes the HTTP and HTTPS requests of an ingress
+	// controller's pods (traefik, ingress-nginx) by the cluster's
+	// Ingresses; IngressTLS picks their certificates. Nil: they answer 404.
+	Ingress    http.Handler
+	IngressTLS *tls.Config
 }
 
 // Row is one line of the image table.
@@ -88,6 +97,7 @@ var Table = []Row{
 	{"jpetazzo/httpenv", "its environment as JSON", "8888", "a JSON object of the container's environment"},
 	{"registry", "an empty registry (v2 API)", "5000", `/v2/: {}; /v2/_catalog: {"repositories":[]}`},
 	{"traefik, ingress-nginx/controller", "ingress controller (routing by the cluster on node ports 80/443)", "80, 443, 8080", "start-up lines; 404 page not found"},
+	{"coredns/coredns", "kube-system's DNS pods (the cluster's DNS itself answers on the kube-dns ClusterIP)", "8080, 8181", "CoreDNS's start-up lines; /health and /ready answer OK"},
 	{"kubernetesui/dashboard", "the dashboard", "8443 (HTTPS)", "a page titled Kubernetes Dashboard"},
 	{"any other image", "idles", "its declared ports", "a log line and a plain page saying the image is simulated"},
 }
@@ -150,6 +160,8 @@ func Builtin(c Container) func(ctx context.Context) (exitCode int) {
 		return c.registry
 	case name == "traefik" || strings.HasSuffix(name, "ingress-nginx/controller"):
 		return c.ingressController
+	case name == "coredns/coredns" || name == "coredns":
+		return c.coredns
 	case name == "kubernetesui/dashboard" || strings.HasPrefix(name, "kubernetesui/dashboard-"):
 		return c.dashboard
 	default:

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -24,9 +25,10 @@ import (
 
 // server is one HTTP listener of a container.
 type server struct {
-	port    int
-	handler http.Handler
-	tls     bool
+	port      int
+	handler   http.Handler
+	tls       bool
+	tlsConfig *tls.Config // nil: a self-signed certificate
 }
 
 // serve runs the servers until ctx ends; a port it cannot bind ends the
@@ -45,8 +47,10 @@ func (c Container) serve(ctx context.Context, onBindError func(port int, err err
 			onBindError(s.port, err)
 			return 1
 		}
-		if s.tls {
-			cert, err := selfSigned(c.hostname())
+		if s.tls && s.tlsConfig != nil {
+			ln = tls.NewListener(ln, s.tlsConfig)
+		} else if s.tls {
+			cert, err := SelfSigned(c.hostname())
 			if err != nil {
 				closeAll()
 				c.logf("%v\n", err)
@@ -260,9 +264,23 @@ func (c Container) ingressController(ctx context.Context) int {
 	} else {
 		c.logf("-------------------------------------------------------------------------------\nNGINX Ingress controller\n  Release:       v1.12.1\n  Repository:    https://github.com/kubernetes/ingress-nginx\n-------------------------------------------------------------------------------\n")
 	}
-	servers := []server{{port: 80, handler: notFound}, {port: 443, handler: notFound, tls: true}}
+	route := http.Handler(notFound)
+	if c.Ingress != nil {
+		route = c.Ingress
+	}
+	servers := []server{{port: 80, handler: route}, {port: 443, handler: route, tls: true, tlsConfig: c.IngressTLS}}
 	if name == "traefik" {
-		servers = append(servers, server{port: 8080, handler: notFound})
+		servers = append(servers, server{port: 8080, handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/ping" {
+				_, _ = io.WriteString(w, "OK")
+				return
+			}
+			notFound(w, r)
+		})})
+	} else {
+		servers = append(servers, server{port: 10254, handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			_, _ = io.WriteString(w, "ok")
+		})})
 	}
 	return c.serve(ctx, c.logBindError, servers...)
 }
@@ -294,8 +312,8 @@ func (c Container) idle(ctx context.Context) int {
 	return c.serve(ctx, c.logBindError, servers...)
 }
 
-// selfSigned makes a throwaway certificate for a container's TLS port.
-func selfSigned(host string) (tls.Certificate, error) {
+// SelfSigned makes a throwaway certificate for a server's TLS port.
+func SelfSigned(host string) (tls.Certificate, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("generate key: %w", err)
@@ -314,4 +332,12 @@ func selfSigned(host string) (tls.Certificate, error) {
 		return tls.Certificate{}, fmt.Errorf("self-signed certificate: %w", err)
 	}
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
+}
+
+// coredns stands for kube-system's CoreDNS pods; the cluster's network
+// answers DNS on the kube-dns ClusterIP, so these answer only their probes.
+func (c Container) coredns(ctx context.Context) int {
+	c.logf(".:53\n[INFO] plugin/reload: Running configuration SHA512 = 1b226df79860026c6a52e67daa10d7f0d57ec5b023288ec00c5e05f93523c894564e15b91770d3a07ae1cfbe861d15b37d4a0027e69c546ab112970993a3b03b\nCoreDNS-1.11.3\nlinux/amd64, go1.21.11, a6338e9\n")
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "OK") })
+	return c.serve(ctx, c.logBindError, server{port: 8080, handler: ok}, server{port: 8181, handler: ok})
 }

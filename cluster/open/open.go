@@ -7,15 +7,16 @@ package open
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/labrun/labrun/cluster"
+	"github.com/labrun/labrun/cluster/builtin"
 	"github.com/labrun/labrun/cluster/fake"
 	"github.com/labrun/labrun/cluster/kind"
 	"github.com/labrun/labrun/cluster/kubeconfig"
+	"github.com/labrun/labrun/cluster/upstream"
 )
 
 // Modes lists the values Spec.Mode takes, for help and error texts.
@@ -51,10 +52,6 @@ type Spec struct {
 	RequestLog io.Writer
 }
 
-// ErrBuiltinNotWired is returned for Mode "builtin" until cluster/builtin
-// is added here.
-var ErrBuiltinNotWired = errors.New("built-in cluster not wired yet")
-
 // Cluster starts or opens the cluster spec names. Its errors say which
 // --cluster failed; what failed inside comes from the mode's package.
 func Cluster(ctx context.Context, spec Spec) (cluster.Cluster, error) {
@@ -76,7 +73,11 @@ func Cluster(ctx context.Context, spec Spec) (cluster.Cluster, error) {
 		}
 		cl, err = fake.Start(ctx, fake.Options{Dir: spec.Dir, Seed: spec.Seed, Nodes: spec.Nodes, Log: spec.RequestLog})
 	case "builtin":
-		err = ErrBuiltinNotWired
+		if name != "" {
+			return nil, fmt.Errorf("--cluster %s: the built-in cluster takes no name", spec.Mode)
+		}
+		cl, err = builtin.Start(ctx, builtin.Options{Dir: spec.Dir, Nodes: spec.Nodes, Log: spec.RequestLog,
+			Upstream: upstream.Options{ControlPlaneDir: spec.ControlPlaneDir}})
 	case "kind":
 		cl, err = kind.Create(ctx, kind.Options{Dir: spec.Dir, Name: name, Keep: spec.Keep,
 			Kubectl: spec.Kubectl, Log: spec.Log})

@@ -5,9 +5,14 @@ import (
 	"os"
 
 	"github.com/labrun/labrun/cluster/fake/busybox"
+	"github.com/labrun/labrun/cluster/network"
 )
 
 func main() {
+	// The built-in cluster's run happens in a network namespace of its own.
+	if code, exited := network.Enter(os.Args, os.Stderr); exited {
+		os.Exit(code)
+	}
 	// The fake cluster's containers run labrun's built-in busybox applets
 	// through links named after them (ping, sleep...).
 	if code, ok := busybox.Dispatch(os.Args); ok {

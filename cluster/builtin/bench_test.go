@@ -1,0 +1,222 @@
+package builtin
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/labrun/labrun/cluster/upstream"
+	"github.com/labrun/labrun/cluster/upstream/upstreamtest"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes"
+)
+
+// BenchmarkClusterReady is a start to nodes Ready and the default
+// ServiceAccount, then Close (not timed).
+func BenchmarkClusterReady(b *testing.B) {
+	bin, err := upstreamtest.Binary()
+	if err != nil {
+		upstreamtest.SkipOrFail(b, err.Error())
+	}
+	for b.Loop() {
+		dir := b.TempDir()
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		c, err := Start(ctx, Options{Dir: dir, Upstream: upstream.Options{Binary: bin}})
+		cancel()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		cctx, ccancel := context.WithTimeout(context.Background(), time.Minute)
+		if err := c.Close(cctx); err != nil {
+			b.Error(err)
+		}
+		ccancel()
+		b.StartTimer()
+	}
+}
+
+func benchClient(b *testing.B) (kubernetes.Interface, string) {
+	b.Helper()
+	c := sharedCluster(b)
+	cfg := c.RESTConfig()
+	cfg.QPS, cfg.Burst = 1000, 2000
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ns := fmt.Sprintf("bench-%d", time.Now().UnixNano())
+	ctx := context.Background()
+	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	// A new namespace's kube-root-ca.crt comes from a controller: wait for
+	// it, so that the first pod measures a pod start, not that.
+	for range 100 {
+		if _, err := cs.CoreV1().ConfigMaps(ns).Get(ctx, "kube-root-ca.crt", metav1.GetOptions{}); err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	b.Cleanup(func() { _ = cs.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{}) })
+	return cs, ns
+}
+
+// BenchmarkPodReady is a pod created to its Ready condition, seen by a watch.
+func BenchmarkPodReady(b *testing.B) {
+	cs, ns := benchClient(b)
+	ctx := context.Background()
+	i := 0
+	for b.Loop() {
+		i++
+		name := "p" + strconv.Itoa(i)
+		w, err := cs.CoreV1().Pods(ns).Watch(ctx, metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("metadata.name", name).String()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, err = cs.CoreV1().Pods(ns).Create(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name},
+			Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "nginx"}}}}, metav1.CreateOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		waitReady(b, w)
+		w.Stop()
+		b.StopTimer()
+		zero := int64(0)
+		_ = cs.CoreV1().Pods(ns).Delete(ctx, name, metav1.DeleteOptions{GracePeriodSeconds: &zero})
+		b.StartTimer()
+	}
+}
+
+func waitReady(b *testing.B, w watch.Interface) {
+	b.Helper()
+	timeout := time.After(time.Minute)
+	for {
+		select {
+		case ev, ok := <-w.ResultChan():
+			if !ok {
+				b.Fatal("watch closed")
+			}
+			if p, ok := ev.Object.(*corev1.Pod); ok {
+				for _, c := range p.Status.Conditions {
+					if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
+						return
+					}
+				}
+			}
+		case <-timeout:
+			b.Fatal("pod not Ready after a minute")
+		}
+	}
+}
+
+// BenchmarkDeployment1000 is a 1,000-replica Deployment created to all
+// replicas available, on a cluster of its own with room for them: five
+// nodes of 250 pods (a node's /24 podCIDR holds 254).
+func BenchmarkDeployment1000(b *testing.B) {
+	bin, err := upstreamtest.Binary()
+	if err != nil {
+		upstreamtest.SkipOrFail(b, err.Error())
+	}
+	sctx, scancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	c, err := Start(sctx, Options{Dir: b.TempDir(), Nodes: 5, MaxPods: 250, Upstream: upstream.Options{Binary: bin}})
+	scancel()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		if err := c.Close(ctx); err != nil {
+			b.Error(err)
+		}
+	})
+	cfg := c.RESTConfig()
+	cfg.QPS, cfg.Burst = 1000, 2000
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ns := "default"
+	ctx := context.Background()
+	labels := map[string]string{"app": "many"}
+	i := 0
+	for b.Loop() {
+		i++
+		name := "many" + strconv.Itoa(i)
+		d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: name},
+			Spec: appsv1.DeploymentSpec{Replicas: ptr(int32(1000)), Selector: &metav1.LabelSelector{MatchLabels: labels},
+				Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels},
+					Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "nginx"}}}}}}
+		if _, err := cs.AppsV1().Deployments(ns).Create(ctx, d, metav1.CreateOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		deadline := time.Now().Add(5 * time.Minute)
+		for {
+			got, err := cs.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
+			if err == nil && got.Status.AvailableReplicas == 1000 {
+				break
+			}
+			if time.Now().After(deadline) {
+				b.Fatalf("not all available after 5 minutes: %+v", got.Status)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		b.StopTimer()
+		_ = cs.AppsV1().Deployments(ns).Delete(ctx, name, metav1.DeleteOptions{})
+		for {
+			l, err := cs.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+			if err == nil && len(l.Items) == 0 {
+				break
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+		b.StartTimer()
+	}
+}
+
+// BenchmarkIdleRSS reports the resident memory of the control plane's
+// processes and of this process (the node agents) with the cluster idle.
+func BenchmarkIdleRSS(b *testing.B) {
+	c := sharedCluster(b)
+	for b.Loop() {
+		time.Sleep(2 * time.Second)
+	}
+	// The control plane's processes name the cluster's directory on their
+	// command lines; the agents run in this process.
+	total := rssOf(os.Getpid())
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		cmdline, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err == nil && strings.Contains(string(cmdline), c.dir) {
+			total += rssOf(pid)
+		}
+	}
+	b.ReportMetric(float64(total)/(1<<20), "rss-MB")
+}
+
+func rssOf(pid int) int64 {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return n << 10
+		}
+	}
+	return 0
+}

@@ -1,0 +1,302 @@
+// Package builtin is labrun's own cluster: the upstream control plane
+// (cluster/upstream) with simulated nodes (cluster/node) and what a
+// kubeadm-made workshop cluster shows besides: static control-plane pods
+// on node1, kube-proxy on every node, a default StorageClass `standard`
+// with a local-path provisioner, as kind has.
+package builtin
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labrun/labrun/cluster/fake/busybox"
+	"github.com/labrun/labrun/cluster/network"
+	"github.com/labrun/labrun/cluster/node"
+	"github.com/labrun/labrun/cluster/upstream"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/klog/v2"
+)
+
+// Options say how to start the cluster.
+type Options struct {
+	// Dir is the run's directory; the cluster's files go in Dir/cluster
+	// and are removed by Close. It must exist.
+	Dir string
+	// Nodes is how many nodes (node1…nodeN); default 3.
+	Nodes int
+	// MaxPods is each node's pod capacity; default 110 as a kubelet's
+	// (a node's /24 podCIDR holds 254 at most).
+	MaxPods int
+	// Upstream are the control plane's options; its Dir is set here.
+	Upstream upstream.Options
+	// BusyboxExe is the executable the busybox applets link to; default
+	// labrun's own (os.Executable), which dispatches on argv[0].
+	BusyboxExe string
+	// Log receives the start's progress and the agents' background
+	// errors; nil discards.
+	Log io.Writer
+}
+
+// Cluster is a running built-in cluster; it implements cluster.Cluster.
+type Cluster struct {
+	cp      *upstream.ControlPlane
+	network *network.Network // nil outside the run's network namespace
+	agents  []*node.Agent
+	names   []string
+	addrs   map[string]string
+	dir     string
+	cancel  context.CancelFunc
+	// cpCancel ends the control plane's context, after its Close.
+	cpCancel context.CancelFunc
+	wg       sync.WaitGroup
+	log      io.Writer
+	logMu    sync.Mutex
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Start starts the control plane, registers the nodes and the system
+// objects, and returns once every node is Ready and the default
+// ServiceAccount exists. On error nothing is left running or on disk.
+func Start(ctx context.Context, opts Options) (*Cluster, error) {
+	if opts.Dir == "" {
+		return nil, errors.New("builtin cluster: Options.Dir is required")
+	}
+	if opts.Nodes <= 0 {
+		opts.Nodes = 3
+	}
+	if opts.Log == nil {
+		opts.Log = io.Discard
+	}
+	if opts.BusyboxExe == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, fmt.Errorf("find busybox executable: %w", err)
+		}
+		opts.BusyboxExe = exe
+	}
+	dir, err := os.MkdirTemp(opts.Dir, "cluster-")
+	if err != nil {
+		return nil, err
+	}
+	c := &Cluster{dir: dir, addrs: map[string]string{}, log: opts.Log}
+	if err := c.start(ctx, opts); err != nil {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+		defer cancel()
+		if cerr := c.Close(cctx); cerr != nil {
+			err = fmt.Errorf("%w (and cleaning up: %v)", err, cerr)
+		}
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Cluster) logf(format string, args ...any) {
+	c.logMu.Lock()
+	defer c.logMu.Unlock()
+	fmt.Fprintf(c.log, format+"\n", args...)
+}
+
+func (c *Cluster) start(ctx context.Context, opts Options) error {
+	// client-go's event broadcaster and informers log through klog, which
+	// writes to stderr by default: send that to the cluster's log instead
+	// of the user's terminal.
+	klog.LogToStderr(false)
+	klog.SetOutput(opts.Log)
+	binDir := filepath.Join(c.dir, "bin")
+	if err := busybox.Install(binDir, opts.BusyboxExe); err != nil {
+		return fmt.Errorf("install busybox applets: %w", err)
+	}
+	up := opts.Upstream
+	up.Dir = filepath.Join(c.dir, "control-plane")
+	if network.CurrentMode() != network.Outside && up.BindAddress == "" {
+		// node1's address, as on kind: the `kubernetes` Service reaches it.
+		up.BindAddress = network.NodeIP(1)
+	}
+	if up.Log == nil {
+		up.Log = opts.Log
+	}
+	// The control plane lives until Close, not until ctx (which bounds
+	// only the start): cancelling ctx during the start still stops it.
+	cpCtx, cpCancel := context.WithCancel(context.WithoutCancel(ctx))
+	c.cpCancel = cpCancel
+	stop := context.AfterFunc(ctx, cpCancel)
+	defer stop()
+	cp, err := upstream.Start(cpCtx, up)
+	if err != nil {
+		return err
+	}
+	c.cp = cp
+	caPEM, caKeyPEM := cp.CA()
+	ca, err := parseCA(caPEM, caKeyPEM)
+	if err != nil {
+		return err
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(caPEM)
+	cfg := cp.RESTConfig()
+	cfg.UserAgent = "kubelet/" + node.KubeletVersion + " (linux/amd64) labrun"
+	cfg.QPS, cfg.Burst = 500, 1000
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	c.cancel = cancel
+	if err := ensureSystem(ctx, client, opts.Nodes); err != nil {
+		return fmt.Errorf("system objects: %w", err)
+	}
+	// Inside the run's network namespace, cluster addresses answer: nodes
+	// get kind's addresses and the network serves Services, DNS, Ingress.
+	var ingress *network.Ingress
+	if network.CurrentMode() != network.Outside {
+		nw, err := network.Start(ctx, network.Options{Client: client, Log: logWriter(c.logf)})
+		if err != nil {
+			return err
+		}
+		c.network = nw
+		if ingress, err = nw.Ingress(ctx); err != nil {
+			return err
+		}
+	}
+	podsDir := filepath.Join(c.dir, "nodes")
+	if err := os.MkdirAll(podsDir, 0o755); err != nil {
+		return err
+	}
+	for i := range opts.Nodes {
+		name := fmt.Sprintf("node%d", i+1)
+		addr := "127.0.0.1"
+		if c.network != nil {
+			addr = network.NodeIP(i + 1)
+		}
+		cert, err := ca.serving(name, addr)
+		if err != nil {
+			return err
+		}
+		nopts := node.Options{
+			Name: name, Client: client, Address: addr, ControlPlane: i == 0,
+			Dir: podsDir, BinDir: binDir, ServingCert: cert, ClientCAs: pool, MaxPods: opts.MaxPods,
+			FallbackPodCIDR: fmt.Sprintf("10.244.%d.0/24", i),
+			Logf:            c.logf,
+		}
+		if ingress != nil {
+			nopts.Ingress, nopts.IngressTLS = ingress, ingress.TLSConfig()
+		}
+		a, err := node.Start(ctx, nopts)
+		if err != nil {
+			return err
+		}
+		c.agents = append(c.agents, a)
+		c.names = append(c.names, name)
+		c.addrs[name] = addr
+	}
+	if err := network.SetNodes(c.addrs); err != nil {
+		return err
+	}
+	if err := createMirrorPods(ctx, client, c.names[0]); err != nil {
+		return fmt.Errorf("static pods: %w", err)
+	}
+	prov := &provisioner{client: client, root: filepath.Join(c.dir, "local-path-provisioner"), logf: c.logf}
+	c.wg.Add(1)
+	go func() { defer c.wg.Done(); prov.run(runCtx) }()
+	return c.waitReady(ctx, client)
+}
+
+// waitReady waits until every node is Ready with a podCIDR (the controller
+// manager allocated it) and the default ServiceAccount exists.
+func (c *Cluster) waitReady(ctx context.Context, client kubernetes.Interface) error {
+	return wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+		if err := c.cp.Err(); err != nil {
+			return false, err
+		}
+		nodes, err := client.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return false, nil
+		}
+		ready := 0
+		for _, n := range nodes.Items {
+			for _, cond := range n.Status.Conditions {
+				if cond.Type == corev1.NodeReady && cond.Status == corev1.ConditionTrue && n.Spec.PodCIDR != "" {
+					ready++
+				}
+			}
+		}
+		if ready < len(c.names) {
+			return false, nil
+		}
+		_, err = client.CoreV1().ServiceAccounts("default").Get(ctx, "default", metav1.GetOptions{})
+		return err == nil, nil
+	})
+}
+
+// Kubeconfig is the lab user's kubeconfig (cluster-admin).
+func (c *Cluster) Kubeconfig() string { return c.cp.Kubeconfig() }
+
+// RESTConfig is the lab user's client configuration.
+func (c *Cluster) RESTConfig() *rest.Config { return c.cp.RESTConfig() }
+
+// Nodes are node1…nodeN.
+func (c *Cluster) Nodes() []string { return append([]string(nil), c.names...) }
+
+// NodeAddress is a node's InternalIP.
+func (c *Cluster) NodeAddress(name string) string { return c.addrs[name] }
+
+// Done is closed when the control plane stops; Err says why.
+func (c *Cluster) Done() <-chan struct{} { return c.cp.Done() }
+
+// Err is why the control plane stopped, or nil.
+func (c *Cluster) Err() error { return c.cp.Err() }
+
+// Close stops the pods, the agents and the control plane and removes the
+// cluster's files. It is safe to call twice.
+func (c *Cluster) Close(ctx context.Context) error {
+	c.closeOnce.Do(func() {
+		var errs []error
+		if c.cancel != nil {
+			c.cancel()
+		}
+		c.wg.Wait()
+		if c.network != nil {
+			_ = c.network.Close()
+		}
+		for _, a := range c.agents {
+			if err := a.Close(ctx); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if c.cp != nil {
+			if err := c.cp.Close(ctx); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		if c.cpCancel != nil {
+			c.cpCancel()
+		}
+		if err := os.RemoveAll(c.dir); err != nil {
+			errs = append(errs, err)
+		}
+		c.closeErr = errors.Join(errs...)
+	})
+	return c.closeErr
+}
+
+// logWriter turns the network's log lines into the cluster's log.
+type logWriter func(format string, args ...any)
+
+func (l logWriter) Write(p []byte) (int, error) {
+	l("%s", strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}

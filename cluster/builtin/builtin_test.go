@@ -1,0 +1,408 @@
+package builtin
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/labrun/labrun/cluster/fake/busybox"
+	"github.com/labrun/labrun/cluster/upstream"
+	"github.com/labrun/labrun/cluster/upstream/upstreamtest"
+)
+
+// One cluster per test binary (a start costs seconds and hundreds of MB),
+// a namespace per test.
+var shared struct {
+	once sync.Once
+	c    *Cluster
+	dir  string
+	err  error
+	skip string
+}
+
+func TestMain(m *testing.M) {
+	// The test binary doubles as the busybox executable of the containers.
+	if code, ok := busybox.Dispatch(os.Args); ok {
+		os.Exit(code)
+	}
+	code := m.Run()
+	if shared.c != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		if err := shared.c.Close(ctx); err != nil {
+			fmt.Fprintf(os.Stderr, "builtin: close the shared cluster: %v\n", err)
+			code = 1
+		}
+		cancel()
+		if ents, _ := os.ReadDir(shared.dir); len(ents) > 0 {
+			fmt.Fprintf(os.Stderr, "builtin: Close left %d entries in %s\n", len(ents), shared.dir)
+			code = 1
+		}
+	}
+	if shared.dir != "" {
+		os.RemoveAll(shared.dir)
+	}
+	os.Exit(code)
+}
+
+func sharedCluster(t testing.TB) *Cluster {
+	t.Helper()
+	shared.once.Do(func() {
+		bin, err := upstreamtest.Binary()
+		if err != nil {
+			shared.skip = err.Error()
+			return
+		}
+		shared.dir, err = os.MkdirTemp("", "labrun-builtin-test-")
+		if err != nil {
+			shared.err = err
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		shared.c, shared.err = Start(ctx, Options{Dir: shared.dir, Upstream: upstream.Options{Binary: bin}})
+	})
+	if shared.skip != "" {
+		upstreamtest.SkipOrFail(t, shared.skip)
+	}
+	if shared.err != nil {
+		t.Fatalf("start the built-in cluster: %v", shared.err)
+	}
+	return shared.c
+}
+
+// kube runs kubectl against the cluster in namespace ns.
+type kube struct {
+	t   *testing.T
+	c   *Cluster
+	ns  string
+	bin string
+}
+
+func newKube(t *testing.T) *kube {
+	t.Helper()
+	c := sharedCluster(t)
+	bin, err := exec.LookPath("kubectl")
+	if err != nil {
+		upstreamtest.SkipOrFail(t, "kubectl not on PATH")
+	}
+	k := &kube{t: t, c: c, bin: bin}
+	k.ns = strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))
+	if len(k.ns) > 50 {
+		k.ns = k.ns[:50]
+	}
+	k.ns = strings.Trim(k.ns, "-")
+	k.must("create", "namespace", k.ns)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_ = exec.CommandContext(ctx, bin, "--kubeconfig", c.Kubeconfig(), "delete", "namespace", k.ns, "--wait=false").Run()
+	})
+	return k
+}
+
+func (k *kube) run(stdin string, args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	full := append([]string{"--kubeconfig", k.c.Kubeconfig(), "-n", k.ns}, args...)
+	cmd := exec.CommandContext(ctx, k.bin, full...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if stdin != "" {
+		cmd.Stdin = strings.NewReader(stdin)
+	}
+	err := cmd.Run()
+	return out.String(), err
+}
+
+func (k *kube) must(args ...string) string {
+	k.t.Helper()
+	out, err := k.run("", args...)
+	if err != nil {
+		k.t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+func (k *kube) apply(yaml string) {
+	k.t.Helper()
+	out, err := k.run(yaml, "apply", "-f", "-")
+	if err != nil {
+		k.t.Fatalf("kubectl apply: %v\n%s", err, out)
+	}
+}
+
+// eventually retries f until it returns "" or the deadline passes.
+func eventually(t *testing.T, d time.Duration, f func() string) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		msg := f()
+		if msg == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal(msg)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func TestNodesLikeAWorkshop(t *testing.T) {
+	k := newKube(t)
+	out := k.must("get", "nodes")
+	for _, want := range []string{"node1   Ready    control-plane", "node2   Ready    <none>", "node3   Ready    <none>", "v1.32.4"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("get nodes lacks %q:\n%s", want, out)
+		}
+	}
+	desc := k.must("describe", "node", "node1")
+	for _, want := range []string{"Taints:             <none>", "Container Runtime Version:  containerd://", "kubernetes.io/hostname=node1",
+		"kube-apiserver-node1", "Allocated resources:", "PodCIDR:"} {
+		if !strings.Contains(desc, want) {
+			t.Errorf("describe node lacks %q:\n%s", want, desc)
+		}
+	}
+	eventually(t, time.Minute, func() string {
+		out := k.must("get", "pods", "-n", "kube-system")
+		for _, want := range []string{"etcd-node1", "kube-apiserver-node1", "kube-controller-manager-node1", "kube-scheduler-node1", "kube-proxy-", "coredns-"} {
+			if !strings.Contains(out, want) {
+				return fmt.Sprintf("kube-system lacks %q:\n%s", want, out)
+			}
+		}
+		if strings.Count(out, "1/1     Running") < 9 {
+			return "not all system pods Running:\n" + out
+		}
+		return ""
+	})
+	out = k.must("get", "lease", "-n", "kube-node-lease")
+	if !strings.Contains(out, "node3") {
+		t.Errorf("no node lease:\n%s", out)
+	}
+}
+
+func TestPodLifeLogsExec(t *testing.T) {
+	k := newKube(t)
+	k.must("run", "pinger", "--image=alpine", "--", "ping", "127.0.0.1")
+	k.must("wait", "--for=condition=Ready", "pod/pinger", "--timeout=60s")
+	eventually(t, 30*time.Second, func() string {
+		out, _ := k.run("", "logs", "pinger", "--tail=1")
+		if !strings.Contains(out, "bytes from 127.0.0.1") {
+			return "logs: " + out
+		}
+		return ""
+	})
+	out, err := k.run("", "logs", "pinger", "--timestamps", "--tail=1")
+	if err != nil || !strings.Contains(out, "Z 64 bytes from") {
+		t.Errorf("logs --timestamps: %v\n%s", err, out)
+	}
+	out = k.must("exec", "pinger", "--", "sh", "-c", "echo $HOSTNAME; exit 0")
+	if strings.TrimSpace(out) != "pinger" {
+		t.Errorf("exec hostname: %q", out)
+	}
+	out, err = k.run("", "exec", "pinger", "--", "sh", "-c", "exit 3")
+	if err == nil || !strings.Contains(out, "command terminated with exit code 3") {
+		t.Errorf("exec exit 3: %v %q", err, out)
+	}
+	out, err = k.run("hello from stdin\n", "exec", "-i", "pinger", "--", "cat")
+	if err != nil || out != "hello from stdin\n" {
+		t.Errorf("exec -i cat: %v %q", err, out)
+	}
+	// kubectl cp: exec with tar, in the container's root.
+	src := filepath.Join(t.TempDir(), "note.txt")
+	if err := os.WriteFile(src, []byte("copied\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	k.must("cp", src, "pinger:/tmp/note.txt")
+	out = k.must("exec", "pinger", "--", "cat", "tmp/note.txt")
+	if out != "copied\n" {
+		t.Errorf("after cp, cat: %q", out)
+	}
+	back := filepath.Join(t.TempDir(), "back.txt")
+	k.must("cp", "pinger:/tmp/note.txt", back)
+	if b, _ := os.ReadFile(back); string(b) != "copied\n" {
+		t.Errorf("cp back: %q", b)
+	}
+	k.must("delete", "pod", "pinger", "--wait=true", "--timeout=60s")
+}
+
+func TestCrashLoopAndCompleted(t *testing.T) {
+	k := newKube(t)
+	k.must("run", "done", "--image=busybox", "--restart=Never", "--", "sh", "-c", "echo bye")
+	k.must("run", "crash", "--image=busybox", "--", "false")
+	eventually(t, 90*time.Second, func() string {
+		out := k.must("get", "pods")
+		if !strings.Contains(out, "Completed") || !strings.Contains(out, "CrashLoopBackOff") {
+			return "want Completed and CrashLoopBackOff:\n" + out
+		}
+		return ""
+	})
+	if out := k.must("logs", "done"); out != "bye\n" {
+		t.Errorf("logs done: %q", out)
+	}
+	out, err := k.run("", "logs", "crash", "--previous")
+	if err != nil {
+		t.Errorf("logs --previous: %v %s", err, out)
+	}
+}
+
+func TestProbesEnvVolumes(t *testing.T) {
+	k := newKube(t)
+	k.apply(`apiVersion: v1
+kind: ConfigMap
+metadata: {name: cfg}
+data: {greeting: hello, file.txt: "from a configmap\n"}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: sec}
+stringData: {password: s3cret}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p, labels: {app: p}}
+spec:
+  initContainers:
+  - name: init
+    image: busybox
+    command: [sh, -c, "echo init > work/init.txt"]
+    volumeMounts: [{name: work, mountPath: /work}]
+  containers:
+  - name: main
+    image: busybox
+    command: [sleep, "3600"]
+    env:
+    - {name: GREETING, valueFrom: {configMapKeyRef: {name: cfg, key: greeting}}}
+    - {name: PASSWORD, valueFrom: {secretKeyRef: {name: sec, key: password}}}
+    - {name: MY_POD, valueFrom: {fieldRef: {fieldPath: metadata.name}}}
+    - {name: MSG, value: "$(GREETING) world"}
+    readinessProbe:
+      exec: {command: [cat, work/ready]}
+      periodSeconds: 1
+    volumeMounts:
+    - {name: work, mountPath: /work}
+    - {name: cfg, mountPath: /etc/cfg}
+  volumes:
+  - {name: work, emptyDir: {}}
+  - {name: cfg, configMap: {name: cfg}}
+`)
+	eventually(t, 60*time.Second, func() string {
+		out := k.must("get", "pod", "p")
+		if !strings.Contains(out, "0/1     Running") {
+			return "want Running but not ready:\n" + out
+		}
+		return ""
+	})
+	out := k.must("exec", "p", "-c", "main", "--", "sh", "-c", `echo "$GREETING|$PASSWORD|$MY_POD|$MSG"; cat work/init.txt etc/cfg/file.txt`)
+	if want := "hello|s3cret|p|hello world\ninit\nfrom a configmap\n"; out != want {
+		t.Errorf("env and volumes: got %q, want %q", out, want)
+	}
+	k.must("exec", "p", "-c", "main", "--", "sh", "-c", "echo > work/ready")
+	k.must("wait", "--for=condition=Ready", "pod/p", "--timeout=60s")
+}
+
+func TestPVCBinding(t *testing.T) {
+	k := newKube(t)
+	if out := k.must("get", "storageclass"); !strings.Contains(out, "standard (default)   rancher.io/local-path   Delete          WaitForFirstConsumer") {
+		t.Errorf("get storageclass:\n%s", out)
+	}
+	k.apply(`apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data}
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 1Gi}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: writer}
+spec:
+  containers:
+  - name: w
+    image: busybox
+    command: [sh, -c, "echo kept > data/f; sleep 3600"]
+    volumeMounts: [{name: d, mountPath: /data}]
+  volumes: [{name: d, persistentVolumeClaim: {claimName: data}}]
+`)
+	k.must("wait", "--for=condition=Ready", "pod/writer", "--timeout=90s")
+	out := k.must("get", "pvc", "data")
+	if !strings.Contains(out, "Bound") || !strings.Contains(out, "standard") {
+		t.Errorf("get pvc:\n%s", out)
+	}
+	eventually(t, 20*time.Second, func() string {
+		out, _ := k.run("", "exec", "writer", "--", "cat", "data/f")
+		if out != "kept\n" {
+			return "volume content: " + out
+		}
+		return ""
+	})
+}
+
+func TestPortForward(t *testing.T) {
+	k := newKube(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprint(w, "through the tunnel") })}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+	// Without the run's network namespace, the pod's port is the loopback
+	// port: this listener stands for the container's server.
+	k.must("run", "web", "--image=nginx", fmt.Sprintf("--port=%d", port))
+	k.must("wait", "--for=condition=Ready", "pod/web", "--timeout=60s")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, k.bin, "--kubeconfig", k.c.Kubeconfig(), "-n", k.ns, "port-forward", "pod/web", fmt.Sprintf(":%d", port))
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	var local string
+	eventually(t, 30*time.Second, func() string {
+		s := out.String()
+		if i := strings.Index(s, "Forwarding from 127.0.0.1:"); i >= 0 {
+			local = strings.Fields(s[i+len("Forwarding from "):])[0]
+			return ""
+		}
+		return "port-forward: " + s
+	})
+	resp, err := http.Get("http://" + local)
+	if err != nil {
+		t.Fatalf("through port-forward: %v", err)
+	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	_, _ = b.ReadFrom(resp.Body)
+	if b.String() != "through the tunnel" {
+		t.Errorf("through port-forward: %q", b.String())
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

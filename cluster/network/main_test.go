@@ -1,0 +1,208 @@
+package network
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/labrun/labrun/cluster/fake"
+	"github.com/labrun/labrun/cluster/images"
+)
+
+// TestMain runs the tests in a network namespace of their own, made as
+// labrun makes it for a run, so that they bind cluster addresses (10.x)
+// and nothing they open is seen outside.
+func TestMain(m *testing.M) {
+	// The fake cluster does not stream a list's end as a bookmark; the
+	// real API server does, and client-go then asks for it.
+	os.Setenv("KUBE_FEATURE_WatchListClient", "false")
+	switch mode := CurrentMode(); {
+	case mode != Outside:
+		os.Unsetenv(envSetUp)
+		if err := setUpInside(mode); err != nil {
+			fmt.Fprintf(os.Stderr, "network namespace: %v\n", err)
+			os.Exit(2)
+		}
+	case os.Getenv(envOff) == "":
+		code, err := runInside(os.Args, os.Stderr)
+		if err == nil {
+			os.Exit(code)
+		}
+		fmt.Fprintf(os.Stderr, "the network tests run outside a namespace: %v\n", err)
+	}
+	os.Exit(m.Run())
+}
+
+// inNamespace skips (or fails, under CI) a test that needs the namespace.
+func inNamespace(t testing.TB) {
+	t.Helper()
+	if CurrentMode() != Outside {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatal("no network namespace could be made (see the first lines of the output)")
+	}
+	t.Skip("no network namespace could be made here (see the first lines of the output)")
+}
+
+// cluster is an API server for the network to follow: the built-in fake
+// one until the real control plane lands in this package's tests.
+func cluster(t testing.TB) kubernetes.Interface {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s, err := fake.Start(ctx, fake.Options{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close(context.Background()) })
+	cfg, err := clientcmd.BuildConfigFromFlags("", s.Kubeconfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.QPS, cfg.Burst = 1000, 1000
+	c, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func startNetwork(t testing.TB, c kubernetes.Interface, log io.Writer) *Network {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	n, err := Start(ctx, Options{Client: c, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = n.Close() })
+	return n
+}
+
+// pod runs an image's behaviour on ip until the test ends, and waits
+// until it accepts connections on port.
+func pod(t testing.TB, image, name, ip string, port int, dns bool) *syncBuf {
+	t.Helper()
+	out := &syncBuf{}
+	c := images.Container{Image: image, PodName: name, Namespace: "default", PodIP: ip, Stdout: out, Ports: []int32{int32(port)}}
+	if dns {
+		c.DNS = net.JoinHostPort(DNSIP, "53")
+	}
+	run := images.Builtin(c)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	if port != 0 {
+		waitFor(t, fmt.Sprintf("%s listening on %s:%d", image, ip, port), func() bool {
+			cn, err := net.DialTimeout("tcp", net.JoinHostPort(ip, fmt.Sprint(port)), time.Second)
+			if err == nil {
+				cn.Close()
+			}
+			return err == nil
+		})
+	}
+	return out
+}
+
+type syncBuf struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// service creates a selector-less Service and its EndpointSlice by hand,
+// as the endpoint controller would for ready pods at ips.
+func service(t testing.TB, c kubernetes.Interface, name string, typ corev1.ServiceType, port, target int32, ips ...string) *corev1.Service {
+	t.Helper()
+	ctx := context.Background()
+	svc, err := c.CoreV1().Services("default").Create(ctx, &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec:       corev1.ServiceSpec{Type: typ, Ports: []corev1.ServicePort{{Name: "http", Port: port, Protocol: corev1.ProtocolTCP}}},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	setEndpoints(t, c, name, target, ips...)
+	return svc
+}
+
+func setEndpoints(t testing.TB, c kubernetes.Interface, name string, port int32, ips ...string) {
+	t.Helper()
+	ready := true
+	portName, proto := "http", corev1.ProtocolTCP
+	slice := &discoveryv1.EndpointSlice{
+		ObjectMeta:  metav1.ObjectMeta{Name: name + "-manual", Labels: map[string]string{discoveryv1.LabelServiceName: name}},
+		AddressType: discoveryv1.AddressTypeIPv4,
+		Ports:       []discoveryv1.EndpointPort{{Name: &portName, Port: &port, Protocol: &proto}},
+	}
+	for _, ip := range ips {
+		slice.Endpoints = append(slice.Endpoints, discoveryv1.Endpoint{Addresses: []string{ip}, Conditions: discoveryv1.EndpointConditions{Ready: &ready}})
+	}
+	ctx := context.Background()
+	cur, err := c.DiscoveryV1().EndpointSlices("default").Get(ctx, slice.Name, metav1.GetOptions{})
+	if err == nil {
+		slice.ResourceVersion = cur.ResourceVersion
+		_, err = c.DiscoveryV1().EndpointSlices("default").Update(ctx, slice, metav1.UpdateOptions{})
+	} else {
+		_, err = c.DiscoveryV1().EndpointSlices("default").Create(ctx, slice, metav1.CreateOptions{})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+var httpClient = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+
+func get(url string) (string, error) {
+	resp, err := httpClient.Get(url)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return string(b), err
+}
+
+func resolver() *net.Resolver {
+	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, net.JoinHostPort(DNSIP, "53"))
+	}}
+}
