@@ -82,7 +82,6 @@ usage error, unreadable input or no cluster, 130 when interrupted (Ctrl-C).`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.cluster, "cluster", "fake", "cluster to run against: fake (built in), builtin (the upstream control plane with simulated nodes), kind (created and deleted), kind:NAME (reused), kubeconfig[:CONTEXT] (current or named context, in a fresh namespace)")
 	fl.BoolVar(&f.keepCluster, "keep-cluster", false, "keep the kind cluster the run created, and print how to reach it")
-	fl.StringVar(&f.controlPlane, "control-plane", "", "with --cluster builtin: use the kube-apiserver, kube-controller-manager, kube-scheduler and etcd binaries in this directory instead of labrun-k8s")
 	fl.StringVar(&f.controlPlane, "control-plane", "", "with --cluster builtin: use the kube-apiserver, kube-controller-manager, kube-scheduler and etcd binaries in this `DIR` instead of labrun-k8s")
 	fl.StringVar(&f.namespace, "namespace", "", "with --cluster kubeconfig: work in this namespace (created if missing) and keep it")
 	fl.StringVar(&f.kubectl, "kubectl", "", "kubectl to use (default: kubectl on PATH, else bin/kubectl beside labrun)")
