@@ -114,6 +114,7 @@ usage error, unreadable input or no cluster, 130 when interrupted (Ctrl-C).`,
 func completeCluster(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
 	return []cobra.Completion{
 		cobra.CompletionWithDesc("fake", "the built-in fake cluster"),
+		cobra.CompletionWithDesc("builtin", "the upstream control plane with labrun's simulated nodes"),
 		cobra.CompletionWithDesc("kind", "a kind cluster created and deleted"),
 		cobra.CompletionWithDesc("kind:", "an existing kind cluster, by name"),
 		cobra.CompletionWithDesc("kubeconfig", "the current context of your kubeconfig"),

@@ -62,7 +62,7 @@ prompts are printed and one line is read per answer.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.cluster, "cluster", "fake", "cluster to run against: fake, kind, kind:NAME, kubeconfig[:CONTEXT]")
+	fl.StringVar(&f.cluster, "cluster", "fake", "cluster to run against: fake, builtin, kind, kind:NAME, kubeconfig[:CONTEXT]")
 	fl.StringVar(&f.kubectl, "kubectl", "", "kubectl to use (default: kubectl on PATH, else bin/kubectl beside labrun)")
 	fl.DurationVar(&f.timeout, "timeout", 60e9, "time limit for each step (longwait gets ten times as much)")
 	fl.DurationVar(&f.typeDelay, "type-delay", 0, "delay between typed characters (e.g. 40ms)")
