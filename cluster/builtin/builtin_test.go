@@ -287,6 +287,7 @@ spec:
     readinessProbe:
       exec: {command: [cat, work/ready]}
       periodSeconds: 1
+      timeoutSeconds: 20 # a loaded machine starts processes slowly
     volumeMounts:
     - {name: work, mountPath: /work}
     - {name: cfg, mountPath: /etc/cfg}

@@ -24,6 +24,17 @@ func (s *steps) LabDone(report.LabResult)                         {}
 func (s *steps) ChapterDone(report.ChapterResult)                 {}
 func (s *steps) RunDone(*report.Run)                              {}
 
+// onPath puts labrun-k8s on PATH, where a run looks for it when it is not
+// beside the executable (here, the test binary).
+func onPath(t *testing.T) {
+	t.Helper()
+	bin, err := upstreamtest.Binary()
+	if err != nil {
+		upstreamtest.SkipOrFail(t, err.Error())
+	}
+	t.Setenv("PATH", filepath.Dir(bin)+string(os.PathListSeparator)+os.Getenv("PATH"))
+}
+
 // sharedDir finds ../shared beside the repository (walk up to go.mod).
 func sharedDir(t *testing.T) string {
 	t.Helper()
@@ -60,9 +71,7 @@ func TestSeedWithEveryKubectlOnBuiltin(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipping in -short mode: starts a cluster per kubectl version")
 	}
-	if _, err := upstreamtest.Binary(); err != nil {
-		upstreamtest.SkipOrFail(t, err.Error())
-	}
+	onPath(t)
 	seed := filepath.Join(sharedDir(t), "seed", "kubectl-run.md")
 	if _, err := os.Stat(seed); errors.Is(err, os.ErrNotExist) {
 		upstreamtest.SkipOrFail(t, "no seed chapter at "+seed+" (the shared corpus beside the repository)")
@@ -106,9 +115,7 @@ func TestFixturesOnBuiltin(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipping in -short mode: starts a cluster per deck")
 	}
-	if _, err := upstreamtest.Binary(); err != nil {
-		upstreamtest.SkipOrFail(t, err.Error())
-	}
+	onPath(t)
 	for _, deck := range []string{"../../fixtures/demo/pingpong.md", "../../fixtures/cluster/builtin.md"} {
 		t.Run(filepath.Base(deck), func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)

@@ -299,7 +299,7 @@ func (w *podWorker) startContainer(c *containerRun, logs *logBuf) (instance, err
 		// runs beside the nodes: its container only idles.
 		argv, builtin = nil, idle(c.spec.Image)
 	}
-	if _, static := w.pod.Annotations[MirrorAnnotation]; !static && !systemImage(c.spec.Image) && len(c.spec.Command) == 0 {
+	if _, static := w.pod.Annotations[MirrorAnnotation]; !static && !systemImage(c.spec.Image) && len(c.spec.Command) == 0 && !c.spec.Stdin {
 		if b := w.imageBehaviour(c); b != nil {
 			builtin = b
 		}
