@@ -477,6 +477,11 @@ func (cp *ControlPlane) startControllers(cmds map[string][]string, f *files) err
 		"--service-cluster-ip-range="+cp.opts.ServiceCIDR,
 		"--leader-elect=false",
 		"--profiling=false",
+		// The default 20 requests a second makes a 1,000-replica
+		// Deployment take 50 s to create its pods; one API server on this
+		// machine takes far more.
+		"--kube-api-qps=200",
+		"--kube-api-burst=400",
 	)
 	fmt.Fprintf(cp.opts.Log, "control plane: starting kube-controller-manager\n")
 	c, err := cp.startComponent("kube-controller-manager", km)
