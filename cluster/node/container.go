@@ -329,7 +329,10 @@ func (w *podWorker) startContainer(c *containerRun, logs *logBuf) (instance, err
 	} else {
 		cmd.Stdout = out
 		cmd.Stderr = p.errs
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		if cmd.SysProcAttr == nil {
+			cmd.SysProcAttr = &syscall.SysProcAttr{}
+		}
+		cmd.SysProcAttr.Setpgid = true
 		if c.spec.Stdin {
 			in, err := cmd.StdinPipe()
 			if err != nil {
@@ -390,6 +393,20 @@ func (w *podWorker) command(c *containerRun, argv, env []string) (*exec.Cmd, err
 	}
 	cmd.Env = env
 	cmd.WaitDelay = 2 * time.Second
+	if !w.pod.Spec.HostNetwork && network.CurrentMode() != network.Outside {
+		// The pod's /etc/resolv.conf, /etc/hosts and hostname, as a kubelet gives them.
+		etc := filepath.Join(w.dir, ".labrun-etc")
+		if err := os.MkdirAll(etc, 0o755); err != nil {
+			return nil, err
+		}
+		p := network.Pod{Name: w.pod.Name, Namespace: w.pod.Namespace, IP: w.podIP, Hostname: w.pod.Spec.Hostname, Subdomain: w.pod.Spec.Subdomain}
+		if err := network.WritePodFiles(etc, p); err != nil {
+			return nil, err
+		}
+		if err := network.WrapPodCommand(cmd, etc); err != nil {
+			return nil, err
+		}
+	}
 	return cmd, nil
 }
 
