@@ -88,6 +88,9 @@ func startNetwork(t testing.TB, c kubernetes.Interface, log io.Writer) *Network 
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	if log == nil {
+		log = io.Discard
+	}
 	n, err := Start(ctx, Options{Client: c, Log: log})
 	if err != nil {
 		t.Fatal(err)
