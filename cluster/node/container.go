@@ -67,11 +67,11 @@ func containerArgv(c corev1.Container) ([]string, builtinFunc) {
 	if len(c.Args) > 0 {
 		return append([]string(nil), c.Args...), nil
 	}
+	if c.Stdin && images.IsShell(c.Image) {
+		return []string{"sh"}, nil
+	}
 	switch imageName(c.Image) {
 	case "alpine", "busybox":
-		if c.Stdin {
-			return []string{"sh"}, nil
-		}
 		return nil, func(context.Context, io.Writer) int { return 0 }
 	case "jpetazzo/clock":
 		return nil, clock
@@ -299,7 +299,9 @@ func (w *podWorker) startContainer(c *containerRun, logs *logBuf) (instance, err
 		// runs beside the nodes: its container only idles.
 		argv, builtin = nil, idle(c.spec.Image)
 	}
-	if _, static := w.pod.Annotations[MirrorAnnotation]; !static && !systemImage(c.spec.Image) && len(c.spec.Command) == 0 {
+	// No command: the image's behaviour, unless a shell image got sh for its stdin.
+	shellForStdin := argv != nil && len(c.spec.Args) == 0
+	if _, static := w.pod.Annotations[MirrorAnnotation]; !static && len(c.spec.Command) == 0 && !shellForStdin && !systemImage(c.spec.Image) {
 		if b := w.imageBehaviour(c); b != nil {
 			builtin = b
 		}
