@@ -113,7 +113,7 @@ func Builtin(c Container) func(ctx context.Context) (exitCode int) {
 	name := Name(c.Image)
 	noArgs := len(c.Args) == 0
 	switch {
-	case name == "alpine" || name == "busybox" || strings.HasPrefix(c.Image, "nixery.dev/") || name == "archlinux" || name == "centos" || name == "ubuntu" || name == "debian":
+	case IsShell(c.Image):
 		if noArgs {
 			return func(context.Context) int { return 0 }
 		}
@@ -170,6 +170,17 @@ func Builtin(c Container) func(ctx context.Context) (exitCode int) {
 		}
 	}
 	return nil
+}
+
+// IsShell tells the images that are a shell and its tools (alpine,
+// busybox, nixery.dev's, the distributions'): without a command they exit
+// at once, or run sh when given a terminal or stdin.
+func IsShell(image string) bool {
+	switch Name(image) {
+	case "alpine", "busybox", "archlinux", "centos", "ubuntu", "debian", "fedora":
+		return true
+	}
+	return strings.HasPrefix(image, "nixery.dev/")
 }
 
 // Name strips registry, tag and digest: "docker.io/library/nginx:1.27" →

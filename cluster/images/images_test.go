@@ -314,3 +314,16 @@ func TestRegistryAndHttpenv(t *testing.T) {
 		t.Errorf("httpenv = %q", body)
 	}
 }
+
+// TestOutsideTheNamespace: a pod IP that is not an address here (labrun
+// could not make its namespace) leaves the container running, saying why
+// it does not answer, rather than crashing it.
+func TestOutsideTheNamespace(t *testing.T) {
+	out := &lockedBuffer{}
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	code := Builtin(Container{Image: "nginx", PodIP: "192.0.2.77", Stdout: out})(ctx)
+	if code != exitCode || !strings.Contains(out.String(), "cannot listen on 192.0.2.77:80: pod addresses exist only in labrun's network namespace") {
+		t.Errorf("exit %d, log:\n%s", code, out)
+	}
+}

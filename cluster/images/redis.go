@@ -29,6 +29,9 @@ func (c Container) redis(ctx context.Context) int {
 	c.logf("1:C %s # Redis version=7.4.2, bits=64, commit=00000000, modified=0, pid=1, just started\n", now())
 	c.logf("1:M %s * Running mode=standalone, port=6379.\n", now())
 	ln, err := c.listen(ctx, "tcp", 6379)
+	if err != nil && c.unreachable(err) {
+		return c.idleUnreachable(ctx, 6379)
+	}
 	if err != nil {
 		c.logf("1:M %s # Failed listening on port 6379 (tcp), aborting: %v\n", now(), errors.Unwrap(err))
 		return 1

@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -44,6 +45,9 @@ func (c Container) serve(ctx context.Context, onBindError func(port int, err err
 		ln, err := c.listen(ctx, "tcp", s.port)
 		if err != nil {
 			closeAll()
+			if c.unreachable(err) {
+				return c.idleUnreachable(ctx, s.port)
+			}
 			onBindError(s.port, err)
 			return 1
 		}
@@ -340,4 +344,18 @@ func (c Container) coredns(ctx context.Context) int {
 	c.logf(".:53\n[INFO] plugin/reload: Running configuration SHA512 = 1b226df79860026c6a52e67daa10d7f0d57ec5b023288ec00c5e05f93523c894564e15b91770d3a07ae1cfbe861d15b37d4a0027e69c546ab112970993a3b03b\nCoreDNS-1.11.3\nlinux/amd64, go1.21.11, a6338e9\n")
 	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "OK") })
 	return c.serve(ctx, c.logBindError, server{port: 8080, handler: ok}, server{port: 8181, handler: ok})
+}
+
+// unreachable tells a pod IP that is not an address here: labrun runs
+// outside its network namespace (unprivileged user namespaces disabled).
+func (c Container) unreachable(err error) bool {
+	return errors.Is(err, syscall.EADDRNOTAVAIL)
+}
+
+// idleUnreachable keeps such a container running, saying why it does not
+// answer, rather than failing it as a crashed server would.
+func (c Container) idleUnreachable(ctx context.Context, port int) int {
+	c.logf("labrun: cannot listen on %s:%d: pod addresses exist only in labrun's network namespace, which this machine does not allow; this container does not answer\n", c.PodIP, port)
+	<-ctx.Done()
+	return exitCode
 }

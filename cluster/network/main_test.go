@@ -26,6 +26,9 @@ import (
 // labrun makes it for a run, so that they bind cluster addresses (10.x)
 // and nothing they open is seen outside.
 func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == podExecOp {
+		os.Exit(podExec(os.Args[2:], os.Stderr)) // the pod helper, as labrun's main runs it
+	}
 	// The fake cluster does not stream a list's end as a bookmark; the
 	// real API server does, and client-go then asks for it.
 	os.Setenv("KUBE_FEATURE_WatchListClient", "false")
@@ -85,6 +88,9 @@ func startNetwork(t testing.TB, c kubernetes.Interface, log io.Writer) *Network 
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	if log == nil {
+		log = io.Discard
+	}
 	n, err := Start(ctx, Options{Client: c, Log: log})
 	if err != nil {
 		t.Fatal(err)

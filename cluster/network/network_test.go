@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"os"
+	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
@@ -186,4 +187,38 @@ func (l testLog) Write(p []byte) (int, error) {
 	l.t.Helper()
 	l.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
+}
+
+// TestPodFiles: a pod's process sees its own resolv.conf, hosts file and
+// hostname, and the namespace's stay as they were.
+func TestPodFiles(t *testing.T) {
+	inNamespace(t)
+	dir := t.TempDir()
+	if err := WritePodFiles(dir, Pod{Name: "web-0", Namespace: "shop", IP: "10.244.1.7", Subdomain: "web"}); err != nil {
+		t.Fatal(err)
+	}
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	cmd := exec.Command(sh, "-c", "cat /etc/resolv.conf /etc/hosts; hostname")
+	if err := WrapPodCommand(cmd, dir); err != nil {
+		t.Fatal(err)
+	}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	for _, want := range []string{"search shop.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.96.0.10\noptions ndots:5\n",
+		"10.244.1.7\tweb-0.web.shop.svc.cluster.local\tweb-0\n", "\nweb-0\n"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("pod sees no %q in:\n%s", want, out)
+		}
+	}
+	if h, _ := os.Hostname(); h != "node1" {
+		t.Errorf("the namespace's hostname became %q", h)
+	}
+	if rc, _ := os.ReadFile("/etc/resolv.conf"); strings.Contains(string(rc), "search") {
+		t.Errorf("the namespace's resolv.conf changed:\n%s", rc)
+	}
 }

@@ -1,7 +1,6 @@
 package network
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"os"
@@ -61,35 +60,37 @@ func WritePodFiles(dir string, p Pod) error {
 	return nil
 }
 
-// PodCommand returns a command running argv as a process of the pod whose
-// files WritePodFiles wrote to dir: it sees them as /etc/hosts,
-// /etc/resolv.conf and its hostname, through a mount namespace of its own.
-// Outside labrun's network namespace it runs argv as it is.
-func PodCommand(ctx context.Context, dir string, argv []string) (*exec.Cmd, error) {
-	if len(argv) == 0 {
-		return nil, fmt.Errorf("no command to run")
-	}
+// WrapPodCommand makes cmd run as a process of the pod whose files
+// WritePodFiles wrote to dir: through labrun's pod helper, in a mount and
+// UTS namespace of its own, it sees them as /etc/hosts, /etc/resolv.conf
+// and its hostname, then becomes cmd. Outside labrun's network namespace
+// it leaves cmd as it is.
+func WrapPodCommand(cmd *exec.Cmd, dir string) error {
 	if CurrentMode() == Outside {
-		return exec.CommandContext(ctx, argv[0], argv[1:]...), nil
+		return nil
 	}
 	exe, err := os.Executable()
 	if err != nil {
-		return nil, fmt.Errorf("pod helper: %w", err)
+		return fmt.Errorf("pod helper: %w", err)
 	}
-	cmd := exec.CommandContext(ctx, exe, append([]string{podExecOp, dir, "--"}, argv...)...)
+	cmd.Args = append([]string{exe, podExecOp, dir, cmd.Path, "--"}, cmd.Args...)
+	cmd.Path = exe
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
 	// Go makes / private in the new mount namespace before running us.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Unshareflags: syscall.CLONE_NEWNS | syscall.CLONE_NEWUTS}
-	return cmd, nil
+	cmd.SysProcAttr.Unshareflags |= syscall.CLONE_NEWNS | syscall.CLONE_NEWUTS
+	return nil
 }
 
 // podExec is the pod helper: mount the pod's files, name the host, then
 // become the pod's command.
 func podExec(args []string, stderr io.Writer) int {
-	if len(args) < 3 || args[1] != "--" {
-		fmt.Fprintf(stderr, "labrun: %s DIR -- COMMAND...: wrong arguments %q\n", podExecOp, args)
+	if len(args) < 4 || args[2] != "--" {
+		fmt.Fprintf(stderr, "labrun: %s DIR PATH -- ARGV...: wrong arguments %q\n", podExecOp, args)
 		return 2
 	}
-	dir, argv := args[0], args[2:]
+	dir, path, argv := args[0], args[1], args[3:]
 	if err := bindEtc(dir); err != nil {
 		fmt.Fprintf(stderr, "labrun: pod files: %v\n", err)
 		return 126
@@ -100,12 +101,7 @@ func podExec(args []string, stderr io.Writer) int {
 			return 126
 		}
 	}
-	path, err := exec.LookPath(argv[0])
-	if err != nil {
-		fmt.Fprintf(stderr, "exec: %q: executable file not found in $PATH\n", argv[0])
-		return 127
-	}
-	err = syscall.Exec(path, argv, os.Environ())
+	err := syscall.Exec(path, argv, os.Environ())
 	fmt.Fprintf(stderr, "exec %s: %v\n", argv[0], err)
 	return 126
 }

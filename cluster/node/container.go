@@ -67,11 +67,11 @@ func containerArgv(c corev1.Container) ([]string, builtinFunc) {
 	if len(c.Args) > 0 {
 		return append([]string(nil), c.Args...), nil
 	}
+	if c.Stdin && images.IsShell(c.Image) {
+		return []string{"sh"}, nil
+	}
 	switch imageName(c.Image) {
 	case "alpine", "busybox":
-		if c.Stdin {
-			return []string{"sh"}, nil
-		}
 		return nil, func(context.Context, io.Writer) int { return 0 }
 	case "jpetazzo/clock":
 		return nil, clock
@@ -299,7 +299,10 @@ func (w *podWorker) startContainer(c *containerRun, logs *logBuf) (instance, err
 		// runs beside the nodes: its container only idles.
 		argv, builtin = nil, idle(c.spec.Image)
 	}
-	if _, static := w.pod.Annotations[MirrorAnnotation]; !static && !systemImage(c.spec.Image) && len(c.spec.Command) == 0 && !c.spec.Stdin {
+	// No command: the image's behaviour, unless a shell image got sh for its
+	// stdin (kubectl run -ti, an interactive container).
+	shellForStdin := argv != nil && len(c.spec.Args) == 0
+	if _, static := w.pod.Annotations[MirrorAnnotation]; !static && !systemImage(c.spec.Image) && len(c.spec.Command) == 0 && !c.spec.Stdin && !shellForStdin {
 		if b := w.imageBehaviour(c); b != nil {
 			builtin = b
 		}
@@ -329,7 +332,10 @@ func (w *podWorker) startContainer(c *containerRun, logs *logBuf) (instance, err
 	} else {
 		cmd.Stdout = out
 		cmd.Stderr = p.errs
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		if cmd.SysProcAttr == nil {
+			cmd.SysProcAttr = &syscall.SysProcAttr{}
+		}
+		cmd.SysProcAttr.Setpgid = true
 		if c.spec.Stdin {
 			in, err := cmd.StdinPipe()
 			if err != nil {
@@ -390,6 +396,20 @@ func (w *podWorker) command(c *containerRun, argv, env []string) (*exec.Cmd, err
 	}
 	cmd.Env = env
 	cmd.WaitDelay = 2 * time.Second
+	if !w.pod.Spec.HostNetwork && network.CurrentMode() != network.Outside {
+		// The pod's /etc/resolv.conf, /etc/hosts and hostname, as a kubelet gives them.
+		etc := filepath.Join(w.dir, ".labrun-etc")
+		if err := os.MkdirAll(etc, 0o755); err != nil {
+			return nil, err
+		}
+		p := network.Pod{Name: w.pod.Name, Namespace: w.pod.Namespace, IP: w.podIP, Hostname: w.pod.Spec.Hostname, Subdomain: w.pod.Spec.Subdomain}
+		if err := network.WritePodFiles(etc, p); err != nil {
+			return nil, err
+		}
+		if err := network.WrapPodCommand(cmd, etc); err != nil {
+			return nil, err
+		}
+	}
 	return cmd, nil
 }
 

@@ -82,7 +82,10 @@ func (c *containerRun) exec(ctx context.Context, argv []string, in io.Reader, ou
 		}
 		return exitErr(cmd, err)
 	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Setpgid = true
 	if out != nil {
 		cmd.Stdout = out
 	}
