@@ -2,7 +2,7 @@ package builtin_test
 
 import (
 	"context"
-	"errors"
+	"github.com/labrun/labrun/internal/testshared"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,25 +35,6 @@ func onPath(t *testing.T) {
 	t.Setenv("PATH", filepath.Dir(bin)+string(os.PathListSeparator)+os.Getenv("PATH"))
 }
 
-// sharedDir finds ../shared beside the repository (walk up to go.mod).
-func sharedDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test's directory")
-		}
-		dir = parent
-	}
-}
-
 func load(t *testing.T, path string) *parser.Deck {
 	t.Helper()
 	deck, diags := parser.Load(path, os.ReadFile)
@@ -72,10 +53,7 @@ func TestSeedWithEveryKubectlOnBuiltin(t *testing.T) {
 		t.Skip("skipping in -short mode: starts a cluster per kubectl version")
 	}
 	onPath(t)
-	seed := filepath.Join(sharedDir(t), "seed", "kubectl-run.md")
-	if _, err := os.Stat(seed); errors.Is(err, os.ErrNotExist) {
-		upstreamtest.SkipOrFail(t, "no seed chapter at "+seed+" (the shared corpus beside the repository)")
-	}
+	seed := testshared.Seed(t)
 	host, err := exec.LookPath("kubectl")
 	if err != nil {
 		upstreamtest.SkipOrFail(t, "no kubectl on PATH, so no versioned kubectl.1.x beside it")

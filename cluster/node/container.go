@@ -176,6 +176,10 @@ type procInstance struct {
 	out, errs *fanout
 	stdin     io.WriteCloser // nil without spec.stdin
 	tty       *os.File       // the pty master with spec.tty
+	// ttyMu orders resizes before the master's close: pty.Setsize reads the
+	// file's descriptor outside os.File's own locking.
+	ttyMu     sync.Mutex
+	ttyClosed bool
 	stdinOnce bool
 	inMu      sync.Mutex
 	inUsed    bool
@@ -231,7 +235,11 @@ func (p *procInstance) attach(ctx context.Context, in io.Reader, out, errw io.Wr
 	if p.tty != nil && resize != nil {
 		go func() {
 			for sz := range resize {
-				_ = pty.Setsize(p.tty, &pty.Winsize{Rows: sz.Height, Cols: sz.Width})
+				p.ttyMu.Lock()
+				if !p.ttyClosed {
+					_ = pty.Setsize(p.tty, &pty.Winsize{Rows: sz.Height, Cols: sz.Width})
+				}
+				p.ttyMu.Unlock()
 			}
 		}()
 	}
@@ -364,7 +372,10 @@ func (w *podWorker) startContainer(c *containerRun, logs *logBuf) (instance, err
 		if p.tty != nil {
 			// Let the reader drain what the shell wrote last.
 			time.Sleep(50 * time.Millisecond)
+			p.ttyMu.Lock()
+			p.ttyClosed = true
 			_ = p.tty.Close()
+			p.ttyMu.Unlock()
 		}
 		close(p.ch)
 	}()

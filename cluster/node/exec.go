@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -54,11 +55,24 @@ func (c *containerRun) exec(ctx context.Context, argv []string, in io.Reader, ou
 		if err != nil {
 			return err
 		}
-		defer f.Close()
+		// Resizes end before the close: pty.Setsize reads the descriptor
+		// outside os.File's own locking.
+		var mu sync.Mutex
+		closed := false
+		defer func() {
+			mu.Lock()
+			closed = true
+			f.Close()
+			mu.Unlock()
+		}()
 		if resize != nil {
 			go func() {
 				for sz := range resize {
-					_ = pty.Setsize(f, &pty.Winsize{Rows: sz.Height, Cols: sz.Width})
+					mu.Lock()
+					if !closed {
+						_ = pty.Setsize(f, &pty.Winsize{Rows: sz.Height, Cols: sz.Width})
+					}
+					mu.Unlock()
 				}
 			}()
 		}
