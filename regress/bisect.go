@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Bisect verdicts, as `git bisect run` reads a command's exit status.
@@ -59,8 +60,10 @@ func Bisect(ctx context.Context, opts BisectOptions) (*BisectResult, error) {
 	cmd := exec.CommandContext(ctx, "git", append([]string{"bisect", "run"}, opts.Judge...)...)
 	cmd.Dir = co.Dir
 	var out strings.Builder
-	cmd.Stdout = io.MultiWriter(&out, opts.Log)
-	cmd.Stderr = opts.Log
+	// git writes both streams at once; the log sees them one write at a time.
+	log := &lockedWriter{w: opts.Log}
+	cmd.Stdout = io.MultiWriter(&out, log)
+	cmd.Stderr = log
 	cmd.Env = append(os.Environ(), "LABRUN_BISECT_WORKTREE="+co.Dir)
 	runErr := cmd.Run()
 	m := firstBad.FindStringSubmatch(out.String())
@@ -72,4 +75,16 @@ func Bisect(ctx context.Context, opts BisectOptions) (*BisectResult, error) {
 	}
 	subject, _ := git(ctx, opts.Repo, "log", "-1", "--format=%s", m[1])
 	return &BisectResult{Commit: m[1], Subject: strings.TrimSpace(subject)}, nil
+}
+
+// lockedWriter serialises writes from several goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
