@@ -355,9 +355,18 @@ func TestVim(t *testing.T) {
 			t.Fatalf("%v\n%s", err, p.Screen())
 		}
 	}
-	lines := strings.Split(p.Screen(), "\n")
-	if lines[0] != "first line" || lines[1] != "second line" || lines[2] != "~" || len(lines) != 40 {
-		t.Fatalf("vim screen:\n%s", p.Screen())
+	// vim may still be redrawing its last line: look until the screen
+	// settles into the file's text over a full window of rows.
+	drawn := func() bool {
+		lines := strings.Split(p.Screen(), "\n")
+		return len(lines) == 40 && lines[0] == "first line" && lines[1] == "second line" && lines[2] == "~"
+	}
+	for !drawn() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("vim screen:\n%s", p.Screen())
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 	// edit like a person: down, change a word, save and quit.
 	for _, k := range []string{"Down", "c", "w"} {
