@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/labrun/labrun/internal/text"
 	"strings"
 
 	"github.com/labrun/labrun/cluster"
@@ -141,13 +142,7 @@ func engineCheck(ctx context.Context, tools cluster.Tools, run RunFunc) Check {
 	return c
 }
 
-func firstLine(b []byte) string {
-	s := strings.TrimSpace(string(b))
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
-	return s
-}
+func firstLine(b []byte) string { return text.FirstLine(strings.TrimSpace(string(b))) }
 
 // engineProblem picks the line of `docker info` that says why it failed
 // (usually "Cannot connect to the Docker daemon…") rather than the whole dump.

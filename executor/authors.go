@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/labrun/labrun/internal/text"
 	"os"
 	"path/filepath"
 	"strings"
@@ -163,7 +164,7 @@ func (a *authors) step(ctx context.Context, st *labState, lr *report.LabResult, 
 func (a *authors) run(ctx context.Context, st *labState, i int) report.StepResult {
 	step := st.lab.Steps[i]
 	if a.rec != nil {
-		a.rec.Marker(fmt.Sprintf("%s:%d %s", filepath.Base(step.Pos.File), step.Pos.Line, firstLine(step.Text)))
+		a.rec.Marker(fmt.Sprintf("%s:%d %s", filepath.Base(step.Pos.File), step.Pos.Line, text.FirstLine(step.Text)))
 	}
 	var stop func()
 	if a.opts.Stepper != nil {

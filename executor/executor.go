@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/labrun/labrun/internal/text"
 	"io"
 	"time"
 
@@ -266,7 +267,7 @@ func versions(ctx context.Context, kubectl string, env []string) (client, server
 		} `json:"serverVersion"`
 	}
 	if err := json.Unmarshal(out, &v); err != nil {
-		return "", "", fmt.Errorf("kubectl version: %w in %q", err, firstLine(string(out)))
+		return "", "", fmt.Errorf("kubectl version: %w in %q", err, text.FirstLine(string(out)))
 	}
 	return v.Client.GitVersion, v.Server.GitVersion, nil
 }

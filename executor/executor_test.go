@@ -2,6 +2,7 @@ package executor
 
 import (
 	"context"
+	"github.com/labrun/labrun/internal/text"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -91,7 +92,7 @@ func TestDemoPasses(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, s := range c.steps {
-		t.Logf("%s %s:%d %s %q %s", s.Status, s.File, s.Line, s.Kind, firstLine(s.Command), s.Reason)
+		t.Logf("%s %s:%d %s %q %s", s.Status, s.File, s.Line, s.Kind, text.FirstLine(s.Command), s.Reason)
 		if s.Status != report.Passed {
 			t.Errorf("step %s:%d %q: %s: %s\n%s\n%s", s.File, s.Line, s.Command, s.Status, s.Reason, s.Diff, s.Screen)
 		}
@@ -155,7 +156,7 @@ func TestSeedChapterPasses(t *testing.T) {
 			t.Errorf("step %s:%d %s %q: %s: %s\n%s\n%s", s.File, s.Line, s.Kind, s.Command, s.Status, s.Reason, s.Diff, s.Screen)
 		}
 		if s.Expected != "" {
-			checked = append(checked, firstLine(s.Expected))
+			checked = append(checked, text.FirstLine(s.Expected))
 		}
 		if s.Kind == "paste" {
 			pasted = s.Command

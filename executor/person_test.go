@@ -2,6 +2,7 @@ package executor
 
 import (
 	"fmt"
+	"github.com/labrun/labrun/internal/text"
 	"os/exec"
 	"regexp"
 	"strings"
@@ -39,7 +40,7 @@ func replayPerson(t *testing.T, name string, wants []stepWant) *report.Run {
 	}
 	var got []string
 	for _, s := range steps {
-		got = append(got, fmt.Sprintf("%s:%d %s %s %q: %s [cause %s]", s.File, s.Line, s.Kind, s.Status, firstLine(s.Command), s.Reason, s.Cause))
+		got = append(got, fmt.Sprintf("%s:%d %s %s %q: %s [cause %s]", s.File, s.Line, s.Kind, s.Status, text.FirstLine(s.Command), s.Reason, s.Cause))
 	}
 	if len(steps) != len(wants) {
 		t.Fatalf("%d steps, want %d:\n%s", len(steps), len(wants), strings.Join(got, "\n"))

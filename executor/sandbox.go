@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 )
 
 // sandbox is one run's private corner of the file system: a HOME the labs
@@ -73,9 +72,4 @@ func (s *sandbox) link(name, target string) error {
 		return fmt.Errorf("linking %s into the sandbox: %w", name, err)
 	}
 	return nil
-}
-
-func firstLine(s string) string {
-	l, _, _ := strings.Cut(s, "\n")
-	return l
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/labrun/labrun/internal/text"
 	"io"
 	"net"
 	"net/http"
@@ -464,7 +465,7 @@ func (st *labState) hide(ctx context.Context, _ int, step parser.Step, res *repo
 	dir, envFile := p.State()
 	script := step.Text
 	if envFile != "" {
-		script = ". " + shellQuote(envFile) + " 2>/dev/null\n" + script
+		script = ". " + text.ShellQuote(envFile) + " 2>/dev/null\n" + script
 	}
 	cmd := exec.CommandContext(ctx, "bash", "--noprofile", "--norc", "-c", script)
 	cmd.Dir = dir
@@ -674,8 +675,6 @@ func (st *labState) lookNow(re *regexp.Regexp) (string, bool) {
 	}
 	return "", false
 }
-
-func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 // settleQuiet is how long a command followed by keys must print nothing
 // to be taken as waiting for them.

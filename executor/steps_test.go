@@ -2,6 +2,7 @@ package executor
 
 import (
 	"fmt"
+	"github.com/labrun/labrun/internal/text"
 	"os"
 	"os/exec"
 	"strings"
@@ -82,7 +83,7 @@ func TestEveryStepKind(t *testing.T) {
 	}
 	var got []string
 	for _, s := range c.steps {
-		got = append(got, fmt.Sprintf("%s %s:%d %s %q pane %d: %s", s.Status, s.File, s.Line, s.Kind, firstLine(s.Command), s.Pane, s.Reason))
+		got = append(got, fmt.Sprintf("%s %s:%d %s %q pane %d: %s", s.Status, s.File, s.Line, s.Kind, text.FirstLine(s.Command), s.Pane, s.Reason))
 	}
 	if len(c.steps) != len(wants) {
 		t.Fatalf("%d steps ran, want %d:\n%s", len(c.steps), len(wants), strings.Join(got, "\n"))

@@ -3,6 +3,7 @@ package report
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/labrun/labrun/internal/text"
 	"io"
 	"os"
 	"strings"
@@ -236,10 +237,7 @@ func statusDetail(c StepChange) string {
 	return string(c.Head.Status)
 }
 
-func firstLineOf(s string) string {
-	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
-	return s
-}
+func firstLineOf(s string) string { return text.FirstLine(strings.TrimSpace(s)) }
 
 // ReadRun reads a JSON report written by --report json=FILE.
 func ReadRun(path string) (*Run, error) {

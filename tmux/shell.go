@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/labrun/labrun/internal/text"
 	"io"
 	"os"
 	"os/exec"
@@ -114,7 +115,7 @@ func statePath(dir string, id int, what string, n int) string {
 // cwd with builtins only (no fork), alternating
 // between two files so that the one a marker announces stays whole.
 func rcText(c shellConfig) string {
-	q := shellQuote
+	q := text.ShellQuote
 	envBase := filepath.Join(c.stateDir, fmt.Sprintf("pane-%d.env.", c.id))
 	pwdBase := filepath.Join(c.stateDir, fmt.Sprintf("pane-%d.pwd.", c.id))
 	varsBase := filepath.Join(c.stateDir, fmt.Sprintf("pane-%d.vars.", c.id))
@@ -153,10 +154,6 @@ func rcText(c shellConfig) string {
 	fmt.Fprintf(&b, `PS1='\[\e]7770;labrun;A\a\][%s] \W\$ \[\e]7770;labrun;P;${__labrun_n};${__labrun_st}\a\]'`+"\n", c.prompt)
 	b.WriteString(`PS2='\[\e]7770;labrun;C\a\]> '` + "\n")
 	return b.String()
-}
-
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // startShell starts bash in a new session on a new pty of the given size

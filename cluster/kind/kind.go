@@ -9,10 +9,9 @@ package kind
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/labrun/labrun/internal/text"
 	"io"
 	"os"
 	"os/exec"
@@ -144,7 +143,7 @@ func Create(ctx context.Context, opts Options) (*Cluster, error) {
 			return nil, err
 		}
 	} else {
-		c.name = "labrun-" + randomSuffix()
+		c.name = "labrun-" + text.RandomSuffix(4)
 		c.created = true
 		if err := c.create(ctx, opts); err != nil {
 			return nil, c.cleanupAfter(ctx, err)
@@ -217,12 +216,6 @@ func lastLine(err error) string {
 		return re.Err.Error()
 	}
 	return err.Error()
-}
-
-func randomSuffix() string {
-	b := make([]byte, 4)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
-	return hex.EncodeToString(b)
 }
 
 // config is the kind cluster configuration for n nodes.

@@ -7,10 +7,9 @@ package kubeconfig
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/labrun/labrun/internal/text"
 	"io"
 	"os"
 	"path/filepath"
@@ -132,7 +131,7 @@ func Open(ctx context.Context, opts Options) (*Cluster, error) {
 	}
 	c.namespace = opts.Namespace
 	if c.namespace == "" {
-		c.namespace = "labrun-" + randomSuffix()
+		c.namespace = "labrun-" + text.RandomSuffix(3)
 		if err := c.kube(ctx, "create", "namespace", c.namespace); err != nil {
 			return nil, fmt.Errorf("create namespace %s (use an existing one with --namespace): %w", c.namespace, err)
 		}
@@ -202,12 +201,6 @@ func (c *Cluster) cleanupAfter(ctx context.Context, cause error) error {
 		return errors.Join(cause, err)
 	}
 	return cause
-}
-
-func randomSuffix() string {
-	b := make([]byte, 3)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
-	return hex.EncodeToString(b)
 }
 
 // Kubeconfig is the run's own kubeconfig, in Options.Dir.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/labrun/labrun/internal/text"
 	"os"
 	"path/filepath"
 
@@ -41,7 +42,7 @@ func doctorDeck(cmd *cobra.Command, st streams, args []string) (bool, error) {
 	fmt.Fprintf(st.out, "\n%s calls %d programs:\n", deck.File, len(tools))
 	missing := 0
 	for _, t := range tools {
-		where := fmt.Sprintf("%d %s, first at %s", len(t.Steps), plural(len(t.Steps), "step", "steps"), t.Steps[0])
+		where := fmt.Sprintf("%s, first at %s", text.Plural(len(t.Steps), "step"), t.Steps[0])
 		switch {
 		case t.Name == "ssh":
 			fmt.Fprintf(st.out, "not needed %-14s %s: the replay already runs as on node1\n", t.Name, where)
@@ -57,14 +58,7 @@ func doctorDeck(cmd *cobra.Command, st streams, args []string) (bool, error) {
 		}
 	}
 	if missing > 0 {
-		fmt.Fprintf(st.out, "%d %s missing\n", missing, plural(missing, "program", "programs"))
+		fmt.Fprintf(st.out, "%s missing\n", text.Plural(missing, "program"))
 	}
 	return missing == 0, nil
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }

@@ -2,6 +2,7 @@ package match
 
 import (
 	"fmt"
+	"github.com/labrun/labrun/internal/text"
 	"regexp"
 	"strings"
 	"text/tabwriter"
@@ -183,7 +184,7 @@ func explain(res Result, miss, after int) string {
 		fmt.Fprintf(&b, "; closest is actual line %d %q", j+1, tokens(res.Actual[j]))
 	}
 	if more := len(res.Missing) - 1; more > 0 {
-		fmt.Fprintf(&b, " (%d more expected line%s missing)", more, plural(more))
+		fmt.Fprintf(&b, " (%s missing)", text.Plural(more, "more expected line"))
 	}
 	if !res.ExpectError {
 		for _, a := range res.Actual {
@@ -274,7 +275,7 @@ func renderDiff(res Result, pats []pattern, matchedAt []int) string {
 	written, omitted := 0, 0
 	flush := func() {
 		if omitted > 0 {
-			fmt.Fprintf(&b, "@@ %d line%s omitted @@\n", omitted, plural(omitted))
+			fmt.Fprintf(&b, "@@ %s omitted @@\n", text.Plural(omitted, "line"))
 			written++
 			omitted = 0
 		}
@@ -292,7 +293,7 @@ func renderDiff(res Result, pats []pattern, matchedAt []int) string {
 				}
 			}
 			flush()
-			fmt.Fprintf(&b, "@@ diff truncated: %d more line%s @@\n", rest, plural(rest))
+			fmt.Fprintf(&b, "@@ diff truncated: %s @@\n", text.Plural(rest, "more line"))
 			return align(b.String())
 		}
 		flush()
@@ -317,13 +318,6 @@ func align(s string) string {
 		lines[i] = strings.TrimRight(l, " \n")
 	}
 	return strings.Join(lines, "\n")
-}
-
-func plural(n int) string {
-	if n == 1 {
-		return ""
-	}
-	return "s"
 }
 
 func splitLines(s string) []string {

@@ -5,6 +5,8 @@
 package text
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -101,4 +103,15 @@ func Plural(n int, word string) string {
 func FirstLine(s string) string {
 	first, _, _ := strings.Cut(s, "\n")
 	return first
+}
+
+// ShellQuote quotes s for bash as one word.
+func ShellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// RandomSuffix is n random bytes in hex, for names that must not collide
+// with an earlier run's (clusters, namespaces).
+func RandomSuffix(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
+	return hex.EncodeToString(b)
 }
