@@ -6,10 +6,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/labrun/labrun/internal/text"
 	"strings"
 
 	"github.com/labrun/labrun/cluster"
+	"github.com/labrun/labrun/internal/text"
 )
 
 // Check is one line of `labrun doctor`: a tool labrun or the labs need, what

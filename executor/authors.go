@@ -5,11 +5,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/labrun/labrun/internal/text"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/labrun/labrun/internal/text"
 	"github.com/labrun/labrun/parser"
 	"github.com/labrun/labrun/report"
 	"github.com/labrun/labrun/tmux"

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/labrun/labrun/internal/text"
 	"io"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/labrun/labrun/cluster/open"
 	"github.com/labrun/labrun/content"
 	"github.com/labrun/labrun/internal/proc"
+	"github.com/labrun/labrun/internal/text"
 	"github.com/labrun/labrun/parser"
 	"github.com/labrun/labrun/report"
 	"github.com/labrun/labrun/tmux"

@@ -2,7 +2,6 @@ package executor
 
 import (
 	"context"
-	"github.com/labrun/labrun/internal/text"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"github.com/labrun/labrun/cluster"
 	"github.com/labrun/labrun/internal/testmain"
 	"github.com/labrun/labrun/internal/testshared"
+	"github.com/labrun/labrun/internal/text"
 	"github.com/labrun/labrun/parser"
 	"github.com/labrun/labrun/report"
 )

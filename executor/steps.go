@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/labrun/labrun/internal/text"
 	"io"
 	"net"
 	"net/http"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/labrun/labrun/executor/match"
 	"github.com/labrun/labrun/internal/proc"
+	"github.com/labrun/labrun/internal/text"
 	"github.com/labrun/labrun/parser"
 	"github.com/labrun/labrun/report"
 	"github.com/labrun/labrun/tmux"

@@ -2,13 +2,13 @@ package executor
 
 import (
 	"fmt"
-	"github.com/labrun/labrun/internal/text"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/labrun/labrun/internal/text"
 	"github.com/labrun/labrun/parser"
 	"github.com/labrun/labrun/report"
 )

@@ -3,11 +3,12 @@ package report
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/labrun/labrun/internal/text"
 	"io"
 	"os"
 	"strings"
 	"time"
+
+	"github.com/labrun/labrun/internal/text"
 )
 
 // Comparing two runs answers the regression user's question, "what changed?".

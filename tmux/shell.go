@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/labrun/labrun/internal/text"
 	"io"
 	"os"
 	"os/exec"
@@ -20,6 +19,7 @@ import (
 	"github.com/creack/pty"
 	"github.com/hinshun/vt10x"
 	"github.com/labrun/labrun/internal/proc"
+	"github.com/labrun/labrun/internal/text"
 )
 
 // outputMax bounds the raw output kept for Output: the reader always drains

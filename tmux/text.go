@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/labrun/labrun/internal/text"
 )
 
 // ringBuf keeps the last max bytes written to it, so a command printing
@@ -108,33 +110,4 @@ func putRune(line *[]rune, col int, r rune) {
 }
 
 // skipEscape returns the index after the escape sequence starting at b[i].
-func skipEscape(b []byte, i int) int {
-	if i+1 >= len(b) {
-		return len(b)
-	}
-	switch b[i+1] {
-	case '[': // CSI: parameters, then a final byte in 0x40–0x7e
-		for j := i + 2; j < len(b); j++ {
-			if b[j] >= 0x40 && b[j] <= 0x7e {
-				return j + 1
-			}
-		}
-		return len(b)
-	case ']', 'P', '_', '^': // strings end with BEL or ESC \
-		for j := i + 2; j < len(b); j++ {
-			if b[j] == '\a' {
-				return j + 1
-			}
-			if b[j] == 0x1b && j+1 < len(b) && b[j+1] == '\\' {
-				return j + 2
-			}
-		}
-		return len(b)
-	case '(', ')', '*', '+', '#': // charset and test sequences take one more byte
-		if i+2 < len(b) {
-			return i + 3
-		}
-		return len(b)
-	}
-	return i + 2
-}
+func skipEscape(b []byte, i int) int { return i + text.EscapeLen(b[i:]) }

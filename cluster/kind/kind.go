@@ -11,7 +11,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/labrun/labrun/internal/text"
 	"io"
 	"os"
 	"os/exec"
@@ -22,6 +21,7 @@ import (
 	"time"
 
 	"github.com/labrun/labrun/cluster"
+	"github.com/labrun/labrun/internal/text"
 )
 
 // RunError is a kind or kubectl command that failed, with its own output.

@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/labrun/labrun/internal/text"
 	"io"
 	"os"
 	"path/filepath"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/labrun/labrun/cluster"
+	"github.com/labrun/labrun/internal/text"
 )
 
 // RunError is a kubectl command that failed, with its own output.

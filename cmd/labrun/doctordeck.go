@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"github.com/labrun/labrun/internal/text"
 	"os"
 	"path/filepath"
 
@@ -10,6 +9,7 @@ import (
 
 	"github.com/labrun/labrun/cluster"
 	"github.com/labrun/labrun/executor"
+	"github.com/labrun/labrun/internal/text"
 	"github.com/labrun/labrun/parser"
 )
 

@@ -2,10 +2,11 @@ package match
 
 import (
 	"fmt"
-	"github.com/labrun/labrun/internal/text"
 	"regexp"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/labrun/labrun/internal/text"
 )
 
 // Result explains a comparison: whether it passed, which expected lines were

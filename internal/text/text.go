@@ -62,8 +62,9 @@ func needsStripping(s string) bool {
 // EscapeLen is the length in bytes of the escape sequence at the start of s,
 // which starts with ESC: CSI runs to a final byte in @–~; OSC, DCS, APC and
 // PM run to BEL or ESC \; charset designations take one byte more; anything
-// else is two bytes. An unterminated sequence runs to the end of s.
-func EscapeLen(s string) int {
+// else is two bytes. An unterminated sequence runs to the end of s. It takes
+// bytes too, so a terminal's stream is read without copying.
+func EscapeLen[T string | []byte](s T) int {
 	if len(s) < 2 {
 		return len(s)
 	}
