@@ -3,6 +3,7 @@ package cluster
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,6 +43,15 @@ func (t Tools) Kubectl(explicit string) (string, error) {
 	if explicit != "" {
 		p, err := t.lookPath(explicit)
 		if err != nil {
+			// exec.Error repeats the name; say only why it cannot run.
+			var ee *exec.Error
+			if errors.As(err, &ee) {
+				err = ee.Err
+			}
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
 			return "", fmt.Errorf("--kubectl %s: %w", explicit, err)
 		}
 		return filepath.Abs(p)
