@@ -1,6 +1,6 @@
 # labrun's build. `make` builds bin/labrun and bin/labrun-k8s (the upstream
 # control plane: kube-apiserver, kube-controller-manager, kube-scheduler and
-# etcd in one binary, about 5 minutes on 2 cores the first time). `make demo`
+# etcd in one binary, several minutes on 2 cores the first time: see the README). `make demo`
 # replays the demo deck against the built-in fake cluster; `make test` runs
 # the whole test suite. Both build what they need, including bin/kubectl from
 # the pinned upstream module when the machine has no kubectl.

@@ -103,7 +103,7 @@ func kubectlCheck(ctx context.Context, tools cluster.Tools, run RunFunc) Check {
 func controlPlaneCheck(ctx context.Context, tools cluster.Tools, run RunFunc) Check {
 	c := Check{Name: cluster.ControlPlaneBinary, Optional: true,
 		Need: "the built-in cluster (--cluster builtin): the real Kubernetes control plane"}
-	fix := "run `make` in the labrun source tree (builds bin/labrun-k8s beside bin/labrun; about 5 minutes on 2 cores the first time, on Debian/Ubuntu and macOS alike), or pass --control-plane DIR with kube-apiserver, kube-controller-manager, kube-scheduler and etcd binaries"
+	fix := "run `make` in the labrun source tree (builds bin/labrun-k8s beside bin/labrun; several minutes on 2 cores the first time (see the README), on Debian/Ubuntu and macOS alike), or pass --control-plane DIR with kube-apiserver, kube-controller-manager, kube-scheduler and etcd binaries"
 	p, err := tools.ControlPlane()
 	if err != nil {
 		c.Found, c.Fix = "not found beside the labrun executable nor on PATH", fix
