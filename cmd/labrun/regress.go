@@ -213,7 +213,7 @@ func parallelUnits(deck *parser.Deck, args []string, standalone bool) []*parser.
 // Each unit's console output is kept together and printed when it ends.
 func replayParallel(ctx context.Context, st streams, f runFlags, deck *parser.Deck, args []string, color bool, hints *content.Hinter) (*report.Run, error) {
 	units := parallelUnits(deck, args, f.standalone)
-	if len(units) < 2 {
+	if len(units) < 2 && f.jobs > 1 {
 		fmt.Fprintf(st.err, "labrun: -j %d: only one deck to replay (give several files, or --standalone to run chapters side by side)\n", f.jobs)
 	}
 	results := make([]*report.Run, len(units))
@@ -258,6 +258,11 @@ func replayParallel(ctx context.Context, st streams, f runFlags, deck *parser.De
 		all.Kubectl = r.Kubectl
 	}
 	all.Duration = time.Since(start)
+	// Each unit printed its own summary; the run's is the sum of them.
+	fmt.Fprintf(st.out, "── all %d ──\n", len(units))
+	sum := report.NewConsole(st.out, report.ConsoleOptions{Color: color, Quiet: f.quiet, Verbose: f.verbose})
+	sum.RunDone(all)
+	sum.Close()
 	return all, nil
 }
 

@@ -266,3 +266,22 @@ func TestUpdateFixesTheExpectationAndNothingElse(t *testing.T) {
 		}
 	}
 }
+
+// Standalone chapters run side by side, each on a cluster of its own, and
+// the run's report holds them all in deck order with one summary.
+func TestParallelStandaloneChapters(t *testing.T) {
+	needKubectl(t)
+	repo, _ := historyRepo(t)
+	out := filepath.Join(t.TempDir(), "run.json")
+	code, stdout, stderr := labrun(t, "run", "-q", "--color", "never", "--standalone", "-j", "2", "--report", "json="+out, filepath.Join(repo, "deck.yml"))
+	if code != 1 {
+		t.Fatalf("exit %d, want 1 (greet.md's expected output is broken at HEAD)\n%s\n%s", code, stdout, stderr)
+	}
+	r := readRun(t, out)
+	if len(r.Chapters) != 2 || !strings.HasSuffix(r.Chapters[0].File, "greet.md") || !strings.HasSuffix(r.Chapters[1].File, "count.md") {
+		t.Fatalf("chapters %+v, want greet.md then count.md", r.Chapters)
+	}
+	if !strings.Contains(stdout, "── all 2 ──") || !strings.Contains(stdout, "2 chapters") {
+		t.Errorf("no summary of the whole run:\n%s", stdout)
+	}
+}

@@ -235,7 +235,9 @@ func replay(ctx context.Context, st streams, f runFlags, args []string, reports 
 		return nil, &exitError{exitUsage, fmt.Errorf("nothing to replay: %s has no lab steps (--allow-empty to accept that)", deck.File)}
 	}
 	var res *report.Run
-	if f.jobs > 1 {
+	// Standalone chapters each get a cluster of their own, side by side or
+	// (-j 1) one after the other.
+	if f.jobs > 1 || f.standalone {
 		res, err = replayParallel(ctx, st, f, deck, args, color, hints)
 	} else {
 		live, width := terminal(st.out)
