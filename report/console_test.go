@@ -26,7 +26,7 @@ func TestConsoleGolden(t *testing.T) {
 		{
 			name: "pipe", run: sampleRun(), opts: ConsoleOptions{},
 			want: []string{
-				"=== Running our first containers on Kubernetes (k8s/kubectl-run.md)\n",
+				"=== Our first pods (k8s/kubectl-run.md)\n",
 				"ok   k8s/kubectl-run.md:22  $ kubectl get nodes  183ms\n",
 				"skip k8s/kubectl-run.md:27  youtube https://youtu.be/x  40µs\n",
 				"FAIL k8s/kubectl-run.md:42  $ kubectl run pingpong --image alpine ping 127.0.0.1  1.2s\n",
@@ -68,7 +68,7 @@ func TestConsoleGolden(t *testing.T) {
 		{
 			name: "github", run: sampleRun(), opts: ConsoleOptions{GitHub: true},
 			want: []string{
-				"::group::Running our first containers on Kubernetes (k8s/kubectl-run.md)\n=== Running",
+				"::group::Our first pods (k8s/kubectl-run.md)\n=== Our first pods",
 				"in 9.5s\n\n::endgroup::\n::group::Deployments (k8s/deployments.md)\n",
 			},
 		},

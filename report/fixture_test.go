@@ -23,7 +23,7 @@ func sampleRun() *Run {
 	ms := time.Millisecond
 	started := time.Date(2025, 11, 26, 17, 30, 0, 0, time.FixedZone("CET", 3600))
 	ch1 := ChapterResult{
-		File: "k8s/kubectl-run.md", Title: "Running our first containers on Kubernetes", Status: Failed, Duration: 9456 * ms,
+		File: "k8s/kubectl-run.md", Title: "Our first pods", Status: Failed, Duration: 9456 * ms,
 		Labs: []LabResult{
 			{
 				File: "k8s/kubectl-run.md", Line: 20, Slide: 3, SlideTitle: "First contact", Status: Passed, Duration: 190 * ms,

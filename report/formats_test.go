@@ -461,7 +461,7 @@ func TestGitHubSummary(t *testing.T) {
 	for _, want := range []string{
 		"## ⏹️ labrun: interrupted\n",
 		"4 chapters, 10 labs (3 not run), 13 steps: 5 passed, 3 failed, 1 error, 1 interrupted, 1 skipped, 1 manual, 1 not verified in 1m11s",
-		"| ❌ | Running our first containers on Kubernetes `k8s/kubectl-run.md` | 4 |",
+		"| ❌ | Our first pods `k8s/kubectl-run.md` | 4 |",
 		"- ❌ `k8s/kubectl-run.md:52` `$ kubectl logs pingpong --tail 1 | grep -c 100%`: exit status 1",
 		"  ```diff\n  - pod/pingpong created\n  + pod/pingpong configured\n  ```\n",
 		"- ⏹️ `k8s/deployments.md:44`",
