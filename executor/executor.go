@@ -36,6 +36,9 @@ type Options struct {
 	ControlPlane string
 	// Namespace names the namespace a kubeconfig run uses (and keeps).
 	Namespace string
+	// Kubeconfig is the file a kubeconfig run reads its context from; ""
+	// means $KUBECONFIG or ~/.kube/config, as kubectl chooses.
+	Kubeconfig string
 	// Kubectl is the kubectl to use; "" finds one (see cluster.Tools.Kubectl).
 	Kubectl string
 	// Shell is the bash to run in panes; "" looks it up on PATH.
@@ -213,7 +216,7 @@ func Run(ctx context.Context, deck *parser.Deck, opts Options) (res *report.Run,
 
 func startCluster(ctx context.Context, opts Options, sb *sandbox) (cluster.Cluster, error) {
 	return open.Cluster(ctx, open.Spec{Mode: opts.Cluster, Dir: sb.kube, Kubectl: opts.Kubectl,
-		Nodes: opts.Nodes, Seed: opts.Seed, Keep: opts.KeepCluster, Namespace: opts.Namespace,
+		Nodes: opts.Nodes, Seed: opts.Seed, Keep: opts.KeepCluster, Namespace: opts.Namespace, Kubeconfig: opts.Kubeconfig,
 		ControlPlaneDir: opts.ControlPlane, Log: opts.Log, RequestLog: opts.ClusterLog})
 }
 

@@ -42,6 +42,9 @@ type Spec struct {
 	Keep bool
 	// Namespace is the namespace a kubeconfig run uses (and keeps).
 	Namespace string
+	// Kubeconfig is the file a kubeconfig run reads; "" means $KUBECONFIG
+	// or ~/.kube/config.
+	Kubeconfig string
 	// ControlPlaneDir holds kube-apiserver, kube-controller-manager,
 	// kube-scheduler and etcd binaries for the built-in cluster, instead of
 	// labrun-k8s (--control-plane).
@@ -61,6 +64,9 @@ func Cluster(ctx context.Context, spec Spec) (cluster.Cluster, error) {
 	}
 	if spec.ControlPlaneDir != "" && mode != "builtin" {
 		return nil, fmt.Errorf("--control-plane is for --cluster builtin, not %s", spec.Mode)
+	}
+	if spec.Kubeconfig != "" && mode != "kubeconfig" {
+		return nil, fmt.Errorf("--kubeconfig is for --cluster kubeconfig, not %s", spec.Mode)
 	}
 	var (
 		cl  cluster.Cluster
@@ -82,7 +88,7 @@ func Cluster(ctx context.Context, spec Spec) (cluster.Cluster, error) {
 		cl, err = kind.Create(ctx, kind.Options{Dir: spec.Dir, Name: name, Keep: spec.Keep,
 			Kubectl: spec.Kubectl, Log: spec.Log})
 	case "kubeconfig":
-		cl, err = kubeconfig.Open(ctx, kubeconfig.Options{Dir: spec.Dir, Context: name,
+		cl, err = kubeconfig.Open(ctx, kubeconfig.Options{Dir: spec.Dir, Context: name, Kubeconfig: spec.Kubeconfig,
 			Namespace: spec.Namespace, Kubectl: spec.Kubectl, Log: spec.Log})
 	default:
 		return nil, fmt.Errorf("unknown --cluster %q (want %s)", spec.Mode, Modes)

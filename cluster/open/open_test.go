@@ -29,6 +29,7 @@ func TestClusterRefuses(t *testing.T) {
 		{Spec{Mode: "fake:x"}, "--cluster fake:x: the fake cluster takes no name"},
 		{Spec{Mode: "fake", ControlPlaneDir: "/opt/k8s"}, "--control-plane is for --cluster builtin, not fake"},
 		{Spec{Mode: "kind", ControlPlaneDir: "/opt/k8s"}, "--control-plane is for --cluster builtin, not kind"},
+		{Spec{Mode: "builtin", Kubeconfig: "/tmp/k"}, "--kubeconfig is for --cluster kubeconfig, not builtin"},
 		{Spec{Mode: "builtin:x"}, "--cluster builtin:x: the built-in cluster takes no name"},
 		{Spec{Mode: "builtin", ControlPlaneDir: "/nonexistent"}, "--cluster builtin: "},
 	} {

@@ -25,6 +25,7 @@ type runFlags struct {
 	// controlPlane is a directory of separate control-plane binaries.
 	controlPlane string
 	namespace    string
+	kubeconfig   string
 	kubectl      string
 	timeout      time.Duration
 	failFast     bool
@@ -84,6 +85,7 @@ usage error, unreadable input or no cluster, 130 when interrupted (Ctrl-C).`,
 	fl.BoolVar(&f.keepCluster, "keep-cluster", false, "keep the kind cluster the run created, and print how to reach it")
 	fl.StringVar(&f.controlPlane, "control-plane", "", "with --cluster builtin: use the kube-apiserver, kube-controller-manager, kube-scheduler and etcd binaries in this `DIR` instead of labrun-k8s")
 	fl.StringVar(&f.namespace, "namespace", "", "with --cluster kubeconfig: work in this namespace (created if missing) and keep it")
+	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "with --cluster kubeconfig: read the context from this `FILE` (default: $KUBECONFIG or ~/.kube/config, as kubectl does)")
 	fl.StringVar(&f.kubectl, "kubectl", "", "kubectl to use (default: kubectl on PATH, else bin/kubectl beside labrun)")
 	fl.DurationVar(&f.timeout, "timeout", 60*time.Second, "time limit for each step (longwait gets ten times as much)")
 	fl.BoolVar(&f.failFast, "fail-fast", false, "stop at the first failed step")
@@ -265,7 +267,7 @@ func replay(ctx context.Context, st streams, f runFlags, args []string, reports 
 // options are the executor's options for f, results going to sink.
 func (f runFlags) options(sink report.Sink, log io.Writer, hints *content.Hinter) executor.Options {
 	return executor.Options{
-		Cluster: f.cluster, KeepCluster: f.keepCluster, ControlPlane: f.controlPlane, Namespace: f.namespace, Kubectl: f.kubectl, Timeout: f.timeout, FailFast: f.failFast,
+		Cluster: f.cluster, KeepCluster: f.keepCluster, ControlPlane: f.controlPlane, Namespace: f.namespace, Kubeconfig: f.kubeconfig, Kubectl: f.kubectl, Timeout: f.timeout, FailFast: f.failFast,
 		KeepSandbox: f.keepSandbox, TypeDelay: f.typeDelay, Seed: f.seed, Nodes: f.nodes,
 		Sink: sink, Log: log, Strict: f.strict, Repo: f.repo, Hints: hints, Record: f.record,
 	}
