@@ -75,6 +75,16 @@ func CurrentMode() Mode { return Mode(os.Getenv(envMode)) }
 // when no namespace can be made (after saying why on stderr). It also runs
 // the pod helper (PodCommand) and returns its code. Call it first in main.
 func Enter(args []string, stderr io.Writer) (code int, exited bool) {
+	return enter(args, stderr, len(args) > 1 && wantsNamespace(args[1:]))
+}
+
+// EnterAlways is Enter for a program that always wants the namespace, such
+// as a test binary whose tests start the built-in cluster.
+func EnterAlways(args []string, stderr io.Writer) (code int, exited bool) {
+	return enter(args, stderr, true)
+}
+
+func enter(args []string, stderr io.Writer, want bool) (code int, exited bool) {
 	if len(args) > 1 && args[1] == podExecOp {
 		return podExec(args[2:], stderr), true
 	}
@@ -89,7 +99,7 @@ func Enter(args []string, stderr io.Writer) (code int, exited bool) {
 		}
 		return 0, false
 	}
-	if os.Getenv(envOff) != "" || !wantsNamespace(args[1:]) {
+	if os.Getenv(envOff) != "" || !want {
 		return 0, false
 	}
 	code, err := runInside(args, stderr)
