@@ -13,8 +13,8 @@ func selDeck() *parser.Deck {
 	return &parser.Deck{Chapters: []parser.Chapter{
 		{File: "slides/k8s/kubectl-run.md", Slides: []parser.Slide{
 			{Number: 1, Title: "Running our first containers"},
-			{Number: 3, Title: "Starting a simple pod", Labs: lab},
-			{Number: 4, Title: "Viewing container output", Labs: lab},
+			{Number: 3, Title: "One pod, started", Labs: lab},
+			{Number: 4, Title: "What the container prints", Labs: lab},
 			{Number: 10, Title: "Creating a Deployment", Labs: lab},
 		}},
 		{File: "slides/k8s/rollout.md", Slides: []parser.Slide{
@@ -43,14 +43,14 @@ func TestSelect(t *testing.T) {
 		skipped int
 		err     bool
 	}{
-		{"everything", Selection{}, []string{"Running our first containers", "Starting a simple pod", "Viewing container output", "Creating a Deployment", "Rolling updates", "Viewing a rollout"}, 0, false},
+		{"everything", Selection{}, []string{"Running our first containers", "One pod, started", "What the container prints", "Creating a Deployment", "Rolling updates", "Viewing a rollout"}, 0, false},
 		{"chapter", Selection{Chapter: "rollout"}, []string{"Rolling updates", "Viewing a rollout"}, 3, false},
-		{"one slide", Selection{Slides: []SlideRange{{4, 4}}}, []string{"Viewing container output"}, 4, false},
-		{"open range", Selection{Slides: []SlideRange{{4, 0}}}, []string{"Viewing container output", "Creating a Deployment", "Viewing a rollout"}, 2, false},
-		{"list", Selection{Slides: []SlideRange{{2, 2}, {4, 4}}}, []string{"Viewing container output", "Rolling updates"}, 3, false},
+		{"one slide", Selection{Slides: []SlideRange{{4, 4}}}, []string{"What the container prints"}, 4, false},
+		{"open range", Selection{Slides: []SlideRange{{4, 0}}}, []string{"What the container prints", "Creating a Deployment", "Viewing a rollout"}, 2, false},
+		{"list", Selection{Slides: []SlideRange{{2, 2}, {4, 4}}}, []string{"What the container prints", "Rolling updates"}, 3, false},
 		{"from title across chapters", Selection{From: "deployment"}, []string{"Creating a Deployment", "Rolling updates", "Viewing a rollout"}, 2, false},
-		{"from to", Selection{From: "viewing container", To: "rolling"}, []string{"Viewing container output", "Creating a Deployment", "Rolling updates"}, 2, false},
-		{"to ends once", Selection{To: "viewing"}, []string{"Running our first containers", "Starting a simple pod", "Viewing container output"}, 3, false},
+		{"from to", Selection{From: "what the container", To: "rolling"}, []string{"What the container prints", "Creating a Deployment", "Rolling updates"}, 2, false},
+		{"to ends once", Selection{To: "what the"}, []string{"Running our first containers", "One pod, started", "What the container prints"}, 3, false},
 		{"nothing", Selection{Chapter: "nope"}, nil, 0, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

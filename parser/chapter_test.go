@@ -38,7 +38,7 @@ func TestCasesGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			ch, diags := ParseChapter(name, src, caseOptions(name))
-			golden(t, "cases/"+strings.TrimSuffix(name, ".md")+".golden", dump(ch, diags))
+			golden(t, "cases/"+strings.TrimSuffix(name, ".md")+".golden", dump(ch, diags, verbatim))
 		})
 	}
 }
