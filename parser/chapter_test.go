@@ -147,7 +147,7 @@ func TestChapterFacts(t *testing.T) {
 				got[p.Text] = p.Pattern
 			}
 			for text, sample := range map[string]string{
-				"blue-xxxxxxxx-yyyyy":    "blue-6ccbc77f68-kmgfn",
+				"blue-xxxxxxxx-yyyyy":    "blue-5f8d7b9c4c-q2w7x",
 				"X.X.X.X":                "10.96.0.1",
 				"<NodePort>":             "31234",
 				"<ClusterIP>":            "10.96.12.7",

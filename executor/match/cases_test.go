@@ -9,17 +9,17 @@ const seedNotFound = "Error from server (NotFound): the server could not find th
 
 // seedGetAll is the slide after the get-all lab, copied byte for byte.
 const seedGetAll = `NAME                            READY   STATUS        RESTARTS   AGE
-pod/pingpong                    1/1     Running       0          4m17s
-pod/pingpong-6ccbc77f68-kmgfn   1/1     Running       0          11s
+pod/pingpong                    1/1     Running       0          6m02s
+pod/pingpong-5f8d7b9c4c-q2w7x   1/1     Running       0          11s
 
 NAME                 TYPE        CLUSTER-IP   EXTERNAL-IP   PORT(S)   AGE
-service/kubernetes   ClusterIP   10.96.0.1    <none>        443/TCP   3h45
+service/kubernetes   ClusterIP   10.96.0.1    <none>        443/TCP   2h18
 
 NAME                       READY   UP-TO-DATE   AVAILABLE   AGE
 deployment.apps/pingpong   1/1     1            1           11s
 
 NAME                                  DESIRED   CURRENT   READY   AGE
-replicaset.apps/pingpong-6ccbc77f68   1         1         1       11s
+replicaset.apps/pingpong-5f8d7b9c4c   1         1         1       11s
 `
 
 // getAll132 is what kubectl 1.32 prints for the same state on another run:
@@ -198,8 +198,8 @@ kubernetes   ClusterIP   10.96.0.1      <none>        443/TCP        12m
 `
 
 const slideEvents = `LAST SEEN   TYPE     REASON              OBJECT                          MESSAGE
-12s         Normal   ScalingReplicaSet   deployment/pingpong             Scaled up replica set pingpong-6ccbc77f68 to 1
-11s         Normal   SuccessfulCreate    replicaset/pingpong-6ccbc77f68  Created pod: pingpong-6ccbc77f68-kmgfn
+12s         Normal   ScalingReplicaSet   deployment/pingpong             Scaled up replica set pingpong-5f8d7b9c4c to 1
+11s         Normal   SuccessfulCreate    replicaset/pingpong-5f8d7b9c4c  Created pod: pingpong-5f8d7b9c4c-q2w7x
 `
 
 const events132 = `LAST SEEN   TYPE     REASON              OBJECT                           MESSAGE

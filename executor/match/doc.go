@@ -20,8 +20,8 @@
 //     one rule is easier to explain than a list of exceptions. CIDR suffixes
 //     and ports after the address are kept.
 //   - Versions (v1.32.4, v5.5.0, v1.30.0+k3s1) become <version>.
-//   - Generated names: a Deployment's pod pingpong-6ccbc77f68-kmgfn becomes
-//     pingpong-<hash>-<id>, its ReplicaSet pingpong-6ccbc77f68 becomes
+//   - Generated names: a Deployment's pod pingpong-5f8d7b9c4c-q2w7x becomes
+//     pingpong-<hash>-<id>, its ReplicaSet pingpong-5f8d7b9c4c becomes
 //     pingpong-<hash>, other controllers' pods web-x7k2p become web-<id>.
 //     Hashes are 8–10 characters and ids 5 characters of Kubernetes' safe
 //     alphabet (bcdfghjklmnpqrstvwxz2456789); the placeholders authors write
@@ -31,8 +31,8 @@
 //   - Sub-second durations (1.234s, 0.072 ms after ping's time=) become
 //     <duration>.
 //   - Ages become <age>: a whitespace-separated token shaped like kubectl's
-//     human durations (11s, 4m17s, 3h45m, 7d6h, 2y3d), the hand-shortened
-//     3h45, <invalid> and <unknown>; also the token before "ago" (the
+//     human durations (11s, 6m02s, 2h18m, 7d6h, 2y3d), the hand-shortened
+//     2h18, <invalid> and <unknown>; also the token before "ago" (the
 //     RESTARTS column's "1 (5s ago)"). A token right after a "key:" token is
 //     left alone (describe's "cpu:  100m" is a quantity, not an age).
 //   - Column spacing: leading/trailing blanks are trimmed, tabs are spaces,

@@ -32,7 +32,7 @@ func TestForgiven(t *testing.T) {
 		{"warning and blank lines around", "deployment.apps/pingpong scaled\n",
 			"Warning: spec.template.spec.containers[0].image: short name\n\ndeployment.apps/pingpong scaled\n\n"},
 		{"CRLF and trailing spaces", "pod/pingpong created  \r\n", "pod/pingpong created\r\n"},
-		{"single-space hand-typed table row", "pod/pingpong 1/1 Running 0 4m17s\n",
+		{"single-space hand-typed table row", "pod/pingpong 1/1 Running 0 6m02s\n",
 			"NAME           READY   STATUS    RESTARTS   AGE\npod/pingpong   1/1     Running   0          19s\n"},
 		{"restarts with ago", "pingpong   1/1   Running   2 (3m ago)   10m\n",
 			"pingpong   1/1     Running   2 (47s ago)   9m12s\n"},
@@ -45,7 +45,7 @@ func TestForgiven(t *testing.T) {
 		{"only elisions", "...\n…\n", ""},
 		{"pod suffix without hash (DaemonSet)", "kube-proxy-x7k2p   1/1   Running\n", "kube-proxy-9qvbl   1/1   Running\n"},
 		{"hand placeholder 11 x's", "pod/pingpong-xxxxxxxxxxx-yyyyy   1/1   Running   0   11s\n",
-			"pod/pingpong-6ccbc77f68-kmgfn   1/1     Running   0          3s\n"},
+			"pod/pingpong-5f8d7b9c4c-q2w7x   1/1     Running   0          3s\n"},
 		{"ipv6", "IP: fd00:10:244::5\n", "IP: fd00:10:244:1::2a\n"},
 		{"digests and container IDs", "Image ID:  docker.io/library/alpine@sha256:" + strings.Repeat("a", 64) + "\n",
 			"    Image ID:      docker.io/library/alpine@sha256:" + strings.Repeat("0", 64) + "\n"},
@@ -91,7 +91,7 @@ func TestCaught(t *testing.T) {
 		{"different image in describe", slideDescribe, strings.Replace(describe132, `"alpine"`, `"busybox"`, -1), []int{14, 15}, `Pulling image \"alpine\"`},
 		{"different node", slidePodsWide, strings.Replace(podsWide132, "node2", "node1", 1), []int{1}, "closest is actual line 2"},
 		{"NodePort must stay a NodePort", slideServices, strings.Replace(services132, "NodePort ", "ClusterIP", 1), []int{1}, "closest"},
-		{"long output one missing row", "NAME READY STATUS RESTARTS AGE\npingpong-6ccbc77f68-kmgfn 1/1 Running 0 3s\nweb-0 1/1 Running 0 3s\n",
+		{"long output one missing row", "NAME READY STATUS RESTARTS AGE\npingpong-5f8d7b9c4c-q2w7x 1/1 Running 0 3s\nweb-0 1/1 Running 0 3s\n",
 			podList(200), []int{2}, `expected line 3 "web-0 1/1 Running 0 <age>" not found after actual line 2`},
 	}
 	for _, tc := range tests {
@@ -205,7 +205,7 @@ func podList(n int) string {
 	b.WriteString("NAME                        READY   STATUS    RESTARTS   AGE\n")
 	const alphabet = "bcdfghjklmnpqrstvwxz2456789"
 	for i := range n {
-		id := []byte("kmgfn")
+		id := []byte("q2w7x")
 		for k, x := 0, i; k < 5; k, x = k+1, x/len(alphabet) {
 			id[k] = alphabet[x%len(alphabet)]
 		}
