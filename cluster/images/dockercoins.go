@@ -36,6 +36,14 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
+// brokenRNG is dockercoins/rng:v0.2, which container.training's README
+// describes as broken ("the server won't even start"): it exits at once
+// with an error, and its pods go into CrashLoopBackOff.
+func (c Container) brokenRNG(context.Context) int {
+	c.logf("labrun: image %q is simulated as its publisher describes it: broken, the server does not start\n", c.Image)
+	return 1
+}
+
 func (c Container) rng(ctx context.Context) int {
 	c.logf(" * Serving Flask app 'rng'\n * Debug mode: off\n * Running on all addresses (0.0.0.0)\n * Running on http://127.0.0.1:80\n * Running on http://%s:80\nPress CTRL+C to quit\n", c.PodIP)
 	var one sync.Mutex // Flask's server here handles one request at a time
@@ -125,6 +133,13 @@ func (c Container) redisDial(ctx context.Context) (*redisConn, error) {
 // worker is dockercoins' worker: get random bytes, hash them, count the
 // hashes in redis once a second, keep coins (hashes starting with 0).
 func (c Container) worker(ctx context.Context) int {
+	c.Listening()
+	pause := dockercoinsDelay
+	if Tag(c.Image) == "v0.2" {
+		// v0.2 is "11x slower than v0.1" (container.training's README):
+		// a unit of work takes 0.3 s with v0.1 (its own pause, rng, hasher).
+		pause = 31 * dockercoinsDelay
+	}
 	hc := c.httpClient()
 	defer hc.CloseIdleConnections()
 	var rc *redisConn
@@ -161,7 +176,7 @@ func (c Container) worker(ctx context.Context) int {
 				done = 0
 				deadline = time.Now().Add(time.Second)
 			}
-			if !sleep(ctx, dockercoinsDelay) {
+			if !sleep(ctx, pause) {
 				break
 			}
 			err = c.workOnce(ctx, hc, rc)

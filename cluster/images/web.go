@@ -64,6 +64,7 @@ func (c Container) serve(ctx context.Context, onBindError func(port int, err err
 		}
 		lns = append(lns, ln)
 	}
+	c.Listening()
 	var wg sync.WaitGroup
 	var hs []*http.Server
 	for i, s := range servers {
@@ -230,9 +231,22 @@ func (c Container) httpenv(ctx context.Context) int {
 	return c.serve(ctx, c.logBindError, server{port: 8888, handler: h})
 }
 
+// registry is distribution's registry, empty. It listens where
+// REGISTRY_HTTP_ADDR says (the configuration chapter sets it from a
+// ConfigMap), on 5000 by default, as its config.yml's http.addr.
 func (c Container) registry(ctx context.Context) int {
+	port, shown := 5000, "[::]:5000"
+	if addr := c.env("REGISTRY_HTTP_ADDR"); addr != "" {
+		_, p, err := net.SplitHostPort(addr)
+		n, perr := strconv.Atoi(p)
+		if err != nil || perr != nil || n <= 0 || n > 65535 {
+			c.logf("time=\"%s\" level=fatal msg=\"configuration error: invalid http.addr %q\"\n", time.Now().UTC().Format(time.RFC3339Nano), addr)
+			return 1
+		}
+		port, shown = n, addr
+	}
 	now := time.Now().UTC().Format(time.RFC3339Nano)
-	c.logf("time=\"%s\" level=info msg=\"listening on [::]:5000\" go.version=go1.20.8 instance.id=%s service=registry version=2.8.3\n", now, c.PodName)
+	c.logf("time=\"%s\" level=info msg=\"listening on %s\" go.version=go1.20.8 instance.id=%s service=registry version=2.8.3\n", now, shown, c.PodName)
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Docker-Distribution-Api-Version", "registry/2.0")
 		switch r.URL.Path {
@@ -252,7 +266,7 @@ func (c Container) registry(ctx context.Context) int {
 		host, _, _ := net.SplitHostPort(r.RemoteAddr)
 		c.logf("%s - - [%s] \"%s %s %s\" 200 0 \"\" \"%s\"\n", host, time.Now().UTC().Format("02/Jan/2006:15:04:05 -0700"), r.Method, r.RequestURI, r.Proto, r.UserAgent())
 	})
-	return c.serve(ctx, c.logBindError, server{port: 5000, handler: h})
+	return c.serve(ctx, c.logBindError, server{port: port, handler: h})
 }
 
 // ingressController stands for traefik's and ingress-nginx's pods: the
@@ -355,6 +369,7 @@ func (c Container) unreachable(err error) bool {
 // idleUnreachable keeps such a container running, saying why it does not
 // answer, rather than failing it as a crashed server would.
 func (c Container) idleUnreachable(ctx context.Context, port int) int {
+	c.Listening() // running, as far as anyone can tell from outside
 	c.logf("labrun: cannot listen on %s:%d: pod addresses exist only in labrun's network namespace, which this machine does not allow; this container does not answer\n", c.PodIP, port)
 	<-ctx.Done()
 	return exitCode
