@@ -134,12 +134,7 @@ func (c Container) redisDial(ctx context.Context) (*redisConn, error) {
 // hashes in redis once a second, keep coins (hashes starting with 0).
 func (c Container) worker(ctx context.Context) int {
 	c.Listening()
-	pause := dockercoinsDelay
-	if Tag(c.Image) == "v0.2" {
-		// v0.2 is "11x slower than v0.1" (container.training's README):
-		// a unit of work takes 0.3 s with v0.1 (its own pause, rng, hasher).
-		pause = 31 * dockercoinsDelay
-	}
+	pause := workerPause(c.Image)
 	hc := c.httpClient()
 	defer hc.CloseIdleConnections()
 	var rc *redisConn
@@ -189,6 +184,17 @@ func (c Container) worker(ctx context.Context) int {
 		}
 	}
 	return exitCode
+}
+
+// workerPause is the worker's own pause before each unit of work. A unit
+// takes that pause, then an rng and a hasher request (dockercoinsDelay
+// each): 0.3 s with v0.1. v0.2 is "11x slower than v0.1", as
+// container.training's README says: 3.3 s a unit.
+func workerPause(image string) time.Duration {
+	if Tag(image) == "v0.2" {
+		return 31 * dockercoinsDelay
+	}
+	return dockercoinsDelay
 }
 
 func (c Container) workOnce(ctx context.Context, hc *http.Client, rc *redisConn) error {

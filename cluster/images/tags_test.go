@@ -129,3 +129,12 @@ func TestRegistryAddr(t *testing.T) {
 		t.Errorf("exit %d, log: %s", code, bad)
 	}
 }
+
+// TestWorkerV02: a unit of work of worker:v0.2 takes 11 times as long as
+// one of v0.1 (the worker's pause plus an rng and a hasher request).
+func TestWorkerV02(t *testing.T) {
+	unit := func(image string) time.Duration { return workerPause(image) + 2*dockercoinsDelay }
+	if v1, v2 := unit("dockercoins/worker:v0.1"), unit("dockercoins/worker:v0.2"); v2 != 11*v1 {
+		t.Errorf("a unit takes %v with v0.1 and %v with v0.2: not 11 times as long", v1, v2)
+	}
+}
