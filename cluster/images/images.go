@@ -201,7 +201,9 @@ func Builtin(c Container) func(ctx context.Context) (exitCode int) {
 // at once, or run sh when given a terminal or stdin.
 func IsShell(image string) bool {
 	switch Name(image) {
-	case "alpine", "busybox", "archlinux", "centos", "ubuntu", "debian", "fedora":
+	case "alpine", "busybox", "archlinux", "centos", "ubuntu", "debian", "fedora",
+		"rockylinux", "rockylinux/rockylinux", "almalinux", "amazonlinux", "oraclelinux",
+		"opensuse/leap", "opensuse/tumbleweed", "bash":
 		return true
 	}
 	return strings.HasPrefix(image, "nixery.dev/")

@@ -138,3 +138,31 @@ func TestWorkerV02(t *testing.T) {
 		t.Errorf("a unit takes %v with v0.1 and %v with v0.2: not 11 times as long", v1, v2)
 	}
 }
+
+// TestDistributionsAreShells: the distributions' images (whose default
+// command is a shell) exit at once without stdin, as `docker run IMAGE`
+// does, and the node gives them sh with stdin; other images are not shells.
+func TestDistributionsAreShells(t *testing.T) {
+	for image, shell := range map[string]bool{
+		"archlinux":                        true,
+		"docker.io/library/ubuntu:24.04":   true,
+		"rockylinux:9":                     true,
+		"opensuse/leap:15.6":               true,
+		"nixery.dev/shell/curl":            true,
+		"nginx":                            false,
+		"jpetazzo/color":                   false,
+		"example.com/team/ubuntu-based:v1": false,
+	} {
+		if got := IsShell(image); got != shell {
+			t.Errorf("IsShell(%q) = %v, want %v", image, got, shell)
+		}
+		if !shell {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if code := Builtin(Container{Image: image})(ctx); code != 0 {
+			t.Errorf("%s without stdin: exit %d, want 0", image, code)
+		}
+		cancel()
+	}
+}
