@@ -1,12 +1,18 @@
 package network
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
+	"slices"
 	"testing"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // udpEcho answers each datagram with its name and the datagram, until the
@@ -108,5 +114,58 @@ func TestUDPService(t *testing.T) {
 		t.Errorf("the Service's address is still bound after close: %v", err)
 	} else {
 		c.Close()
+	}
+}
+
+// TestUDPClusterIP: a Service's UDP port is served on its ClusterIP and
+// reaches its ready endpoints, as its TCP ports are.
+func TestUDPClusterIP(t *testing.T) {
+	inNamespace(t)
+	c := cluster(t)
+	n := startNetwork(t, c, testLog{t})
+	udpEcho(t, "10.244.7.2:5353", "one")
+	udpEcho(t, "10.244.7.3:5353", "two")
+	ctx := context.Background()
+	svc, err := c.CoreV1().Services("default").Create(ctx, &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "echo-udp"},
+		Spec:       corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "echo", Port: 5000, Protocol: corev1.ProtocolUDP}}},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = c.CoreV1().Services("default").Delete(context.Background(), svc.Name, metav1.DeleteOptions{})
+	})
+	ready, name, port, proto := true, "echo", int32(5353), corev1.ProtocolUDP
+	slice := &discoveryv1.EndpointSlice{
+		ObjectMeta:  metav1.ObjectMeta{Name: "echo-udp-manual", Labels: map[string]string{discoveryv1.LabelServiceName: svc.Name}},
+		AddressType: discoveryv1.AddressTypeIPv4,
+		Ports:       []discoveryv1.EndpointPort{{Name: &name, Port: &port, Protocol: &proto}},
+		Endpoints: []discoveryv1.Endpoint{
+			{Addresses: []string{"10.244.7.2"}, Conditions: discoveryv1.EndpointConditions{Ready: &ready}},
+			{Addresses: []string{"10.244.7.3"}, Conditions: discoveryv1.EndpointConditions{Ready: &ready}},
+		},
+	}
+	if _, err := c.DiscoveryV1().EndpointSlices("default").Create(ctx, slice, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = c.DiscoveryV1().EndpointSlices("default").Delete(context.Background(), slice.Name, metav1.DeleteOptions{})
+	})
+	key := "udp/" + net.JoinHostPort(svc.Spec.ClusterIP, "5000")
+	waitFor(t, key+" to be served", func() bool { return slices.Contains(n.Listeners(), key) })
+	to, _ := net.ResolveUDPAddr("udp", net.JoinHostPort(svc.Spec.ClusterIP, "5000"))
+	seen := map[string]bool{}
+	for i := range 4 {
+		cl, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP(fmt.Sprintf("10.244.9.%d", i+1))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := ask(t, cl, to, "ping")
+		cl.Close()
+		seen[got] = true
+	}
+	if !seen["one ping"] || !seen["two ping"] || len(seen) != 2 {
+		t.Errorf("answers through the ClusterIP: %v, want both endpoints'", seen)
 	}
 }
