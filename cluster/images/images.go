@@ -36,7 +36,9 @@
 //	traefik, ingress-nginx    ingress controller pods               80, 443,  their start-up lines; 404 on paths no
 //	                                                                8080      Ingress routes (routing is the cluster's)
 //	coredns/coredns           kube-system's DNS pods                8080,8181 CoreDNS's start-up lines; /health, /ready
-//	kubernetesui/dashboard    the dashboard over HTTPS              8443      a page titled "Kubernetes Dashboard"
+//	kubernetesui/dashboard    the dashboard: HTTPS with             8443 or   a page titled "Kubernetes Dashboard"
+//	                          --auto-generate-certificates, else    9090
+//	                          plain HTTP
 //	anything else             idles                                 declared  "labrun: image X is simulated …"; a plain
 //	                                                                          page naming the image on each port
 //
@@ -115,7 +117,7 @@ var Table = []Row{
 	{"registry", "an empty registry (v2 API)", "5000, or REGISTRY_HTTP_ADDR's", `/v2/: {}; /v2/_catalog: {"repositories":[]}`},
 	{"traefik, ingress-nginx/controller", "ingress controller (routing by the cluster on node ports 80/443)", "80, 443, 8080", "start-up lines; 404 page not found"},
 	{"coredns/coredns", "kube-system's DNS pods (the cluster's DNS itself answers on the kube-dns ClusterIP)", "8080, 8181", "CoreDNS's start-up lines; /health and /ready answer OK"},
-	{"kubernetesui/dashboard", "the dashboard", "8443 (HTTPS)", "a page titled Kubernetes Dashboard"},
+	{"kubernetesui/dashboard", "the dashboard", "8443 (HTTPS) with --auto-generate-certificates or --tls-cert-file, else 9090 (HTTP)", "a page titled Kubernetes Dashboard"},
 	{"any other image", "idles", "its declared ports", "a log line and a plain page saying the image is simulated"},
 }
 

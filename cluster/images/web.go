@@ -303,15 +303,46 @@ func (c Container) ingressController(ctx context.Context) int {
 	return c.serve(ctx, c.logBindError, servers...)
 }
 
+// dashboard is kubernetesui/dashboard (v2): HTTPS on --port (8443) when it
+// has serving certificates (--auto-generate-certificates, or
+// --tls-cert-file), else plain HTTP on --insecure-port (9090), as its
+// main does. The corpus uses both (dashboard-with-token.yaml and
+// dashboard-insecure.yaml).
 func (c Container) dashboard(ctx context.Context) int {
-	c.logf("%s Starting overwatch\n%s Using namespace: %s\n%s Serving securely on HTTPS port: 8443\n",
-		time.Now().UTC().Format("2006/01/02 15:04:05"), time.Now().UTC().Format("2006/01/02 15:04:05"), c.Namespace,
-		time.Now().UTC().Format("2006/01/02 15:04:05"))
+	secure := false
+	port, insecurePort := 8443, 9090
+	for i, a := range c.Args {
+		name, value, hasValue := strings.Cut(a, "=")
+		if !hasValue && i+1 < len(c.Args) && !strings.HasPrefix(c.Args[i+1], "-") {
+			value = c.Args[i+1]
+		}
+		switch name {
+		case "--auto-generate-certificates":
+			secure = value != "false"
+		case "--tls-cert-file":
+			secure = secure || value != ""
+		case "--port":
+			if n, err := strconv.Atoi(value); err == nil {
+				port = n
+			}
+		case "--insecure-port":
+			if n, err := strconv.Atoi(value); err == nil {
+				insecurePort = n
+			}
+		}
+	}
+	now := func() string { return time.Now().UTC().Format("2006/01/02 15:04:05") }
+	c.logf("%s Starting overwatch\n%s Using namespace: %s\n", now(), now(), c.Namespace)
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprint(w, "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Kubernetes Dashboard</title>\n</head>\n<body>\n<kd-root></kd-root>\n</body>\n</html>\n")
 	})
-	return c.serve(ctx, c.logBindError, server{port: 8443, handler: h, tls: true})
+	if !secure {
+		c.logf("%s Serving insecurely on HTTP port: %d\n", now(), insecurePort)
+		return c.serve(ctx, c.logBindError, server{port: insecurePort, handler: h})
+	}
+	c.logf("%s Serving securely on HTTPS port: %d\n", now(), port)
+	return c.serve(ctx, c.logBindError, server{port: port, handler: h, tls: true})
 }
 
 // idle stands for an image labrun does not know: it says so, and answers
