@@ -159,6 +159,9 @@ func (c *Cluster) start(ctx context.Context, opts Options) error {
 	if err := ensureSystem(ctx, client, opts.Nodes); err != nil {
 		return fmt.Errorf("system objects: %w", err)
 	}
+	if err := ensureClusterInfo(ctx, client, cfg.Host, caPEM); err != nil {
+		return fmt.Errorf("kube-public: %w", err)
+	}
 	// Inside the run's network namespace, cluster addresses answer: nodes
 	// get kind's addresses and the network serves Services, DNS, Ingress.
 	var ingress *network.Ingress

@@ -6,12 +6,15 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	storagev1 "k8s.io/api/storage/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/labrun/labrun/cluster/node"
 )
@@ -108,6 +111,45 @@ func ensureSystem(ctx context.Context, c kubernetes.Interface, nodes int) error 
 	}
 	_ = nodes
 	return nil
+}
+
+// clusterInfo is the name kubeadm gives the ConfigMap, and the Role and
+// RoleBinding that let anyone read it.
+const clusterInfo = "cluster-info"
+
+// ensureClusterInfo publishes the cluster's CA and API server address in
+// kube-public, as kubeadm does (phase bootstrap-token): the ConfigMap
+// cluster-info holds a kubeconfig with one nameless cluster and nothing
+// else, and system:anonymous may get it, which is how a joining node or a
+// curious attendee (kubectlget.md) learns where and whom to trust.
+func ensureClusterInfo(ctx context.Context, c kubernetes.Interface, server string, caPEM []byte) error {
+	kubeconfig, err := clientcmd.Write(clientcmdapi.Config{
+		Clusters: map[string]*clientcmdapi.Cluster{"": {Server: server, CertificateAuthorityData: caPEM}},
+	})
+	if err != nil {
+		return fmt.Errorf("%s kubeconfig: %w", clusterInfo, err)
+	}
+	pub := metav1.NamespacePublic
+	if err := ignoreExists(c.CoreV1().ConfigMaps(pub).Create(ctx, &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: clusterInfo},
+		Data:       map[string]string{"kubeconfig": string(kubeconfig)},
+	}, metav1.CreateOptions{})); err != nil {
+		return err
+	}
+	role := "kubeadm:bootstrap-signer-clusterinfo"
+	if err := ignoreExists(c.RbacV1().Roles(pub).Create(ctx, &rbacv1.Role{
+		ObjectMeta: metav1.ObjectMeta{Name: role},
+		Rules: []rbacv1.PolicyRule{{
+			Verbs: []string{"get"}, APIGroups: []string{""}, Resources: []string{"configmaps"}, ResourceNames: []string{clusterInfo},
+		}},
+	}, metav1.CreateOptions{})); err != nil {
+		return err
+	}
+	return ignoreExists(c.RbacV1().RoleBindings(pub).Create(ctx, &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: role},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: role},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "system:anonymous"}},
+	}, metav1.CreateOptions{}))
 }
 
 func ignoreExists[T any](_ T, err error) error {

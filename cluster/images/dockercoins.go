@@ -36,6 +36,14 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
+// brokenRNG is dockercoins/rng:v0.2, which container.training's README
+// describes as broken ("the server won't even start"): it exits at once
+// with an error, and its pods go into CrashLoopBackOff.
+func (c Container) brokenRNG(context.Context) int {
+	c.logf("labrun: image %q is simulated as its publisher describes it: broken, the server does not start\n", c.Image)
+	return 1
+}
+
 func (c Container) rng(ctx context.Context) int {
 	c.logf(" * Serving Flask app 'rng'\n * Debug mode: off\n * Running on all addresses (0.0.0.0)\n * Running on http://127.0.0.1:80\n * Running on http://%s:80\nPress CTRL+C to quit\n", c.PodIP)
 	var one sync.Mutex // Flask's server here handles one request at a time
@@ -125,6 +133,8 @@ func (c Container) redisDial(ctx context.Context) (*redisConn, error) {
 // worker is dockercoins' worker: get random bytes, hash them, count the
 // hashes in redis once a second, keep coins (hashes starting with 0).
 func (c Container) worker(ctx context.Context) int {
+	c.Listening()
+	pause := workerPause(c.Image)
 	hc := c.httpClient()
 	defer hc.CloseIdleConnections()
 	var rc *redisConn
@@ -161,7 +171,7 @@ func (c Container) worker(ctx context.Context) int {
 				done = 0
 				deadline = time.Now().Add(time.Second)
 			}
-			if !sleep(ctx, dockercoinsDelay) {
+			if !sleep(ctx, pause) {
 				break
 			}
 			err = c.workOnce(ctx, hc, rc)
@@ -174,6 +184,17 @@ func (c Container) worker(ctx context.Context) int {
 		}
 	}
 	return exitCode
+}
+
+// workerPause is the worker's own pause before each unit of work. A unit
+// takes that pause, then an rng and a hasher request (dockercoinsDelay
+// each): 0.3 s with v0.1. v0.2 is "11x slower than v0.1", as
+// container.training's README says: 3.3 s a unit.
+func workerPause(image string) time.Duration {
+	if Tag(image) == "v0.2" {
+		return 31 * dockercoinsDelay
+	}
+	return dockercoinsDelay
 }
 
 func (c Container) workOnce(ctx context.Context, hc *http.Client, rc *redisConn) error {

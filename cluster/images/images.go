@@ -14,27 +14,40 @@
 //	                                                                          listening on port 80."; a page "This is
 //	                                                                          pod NS/POD on linux/amd64, serving URL for
 //	                                                                          ADDR." coloured by the pod name's prefix
-//	alpine, busybox, nixery   a shell with no terminal              -         exits at once with 0
+//	alpine, busybox, nixery,  a shell: sh with stdin (kubectl run    -         without stdin, exits at once with 0
+//	archlinux, ubuntu, …      -ti), exits at once without
 //	dockercoins/rng           random bytes, one request at a time   80        GET /N → N random bytes after 0.1 s;
-//	                                                                          GET / → "RNG running on POD"
+//	                                                                          GET / → "RNG running on POD";
+//	                                                                          v0.2 is broken: exits 1 at once
 //	dockercoins/hasher        SHA-256 of the body                   80        POST / → hex digest after 0.1 s;
 //	                                                                          GET / → "HASHER running on POD"
 //	dockercoins/worker        mines: rng → hasher → redis           -         "INFO:__main__:N units of work done,
-//	                                                                          updating hash counter" every second
+//	                                                                          updating hash counter" every second;
+//	                                                                          v0.2 works 11 times slower
 //	dockercoins/webui         the miner's web page and counters     80        "WEBUI running on port 80"; /json →
 //	                                                                          {"coins":…,"hashes":…,"now":…}
 //	redis                     key-value server (RESP)               6379      redis's start-up lines; strings, counters,
 //	                                                                          hashes, lists, keys, PING, INFO
 //	jpetazzo/clock            prints the date every second          -         "Wed Dec  2 02:17:12 UTC 2026"
 //	jpetazzo/httpenv          its environment as JSON               8888      "Starting httpenv listening on port 8888."
-//	registry                  the registry's v2 API, empty          5000      /v2/ → {}; /v2/_catalog →
-//	                                                                          {"repositories":[]}
+//	registry                  the registry's v2 API, empty          5000 or   /v2/ → {}; /v2/_catalog →
+//	                                                                REGISTRY_ {"repositories":[]}
+//	                                                                HTTP_ADDR
 //	traefik, ingress-nginx    ingress controller pods               80, 443,  their start-up lines; 404 on paths no
 //	                                                                8080      Ingress routes (routing is the cluster's)
 //	coredns/coredns           kube-system's DNS pods                8080,8181 CoreDNS's start-up lines; /health, /ready
-//	kubernetesui/dashboard    the dashboard over HTTPS              8443      a page titled "Kubernetes Dashboard"
+//	kubernetesui/dashboard    the dashboard: HTTPS with             8443 or   a page titled "Kubernetes Dashboard"
+//	                          --auto-generate-certificates, else    9090
+//	                          plain HTTP
 //	anything else             idles                                 declared  "labrun: image X is simulated …"; a plain
 //	                                                                          page naming the image on each port
+//
+// A container is Ready (without a readiness probe) once it listens on its
+// ports: see Container.Listening.
+//
+// Tags: dockercoins' images exist only with the tags their publisher lists
+// (tags.go); a pod naming another gets ErrImagePull then ImagePullBackOff.
+// Every tag of every other image is taken to exist.
 //
 // Images that take arguments to an entrypoint (nginx, redis, traefik, the
 // ingress-nginx controller, the dashboard, the registry) keep their
@@ -73,6 +86,12 @@ type Container struct {
 	// Ingresses; IngressTLS picks their certificates. Nil: they answer 404.
 	Ingress    http.Handler
 	IngressTLS *tls.Config
+
+	// Listening is called once the container answers on its ports, or
+	// at once for one that listens on none: the node marks a container
+	// without a readiness probe Ready then, so that a Service never sends
+	// a connection to a port not yet bound.
+	Listening func()
 }
 
 // Row is one line of the image table.
@@ -87,18 +106,18 @@ type Row struct {
 var Table = []Row{
 	{"nginx", "web server", "80", "nginx's default page on /, 404 elsewhere; its start-up and access-log lines"},
 	{"jpetazzo/color", "web server named after its pod", "$PORT or 80", `"This is pod NS/POD on linux/amd64, serving URL for ADDR." on a page coloured by the pod name's prefix`},
-	{"alpine, busybox, nixery.dev/*", "a shell without a terminal", "-", "exits at once with 0"},
-	{"dockercoins/rng", "random bytes, one request at a time per pod", "80", "GET /N: N bytes after 0.1 s; GET /: RNG running on POD"},
-	{"dockercoins/hasher", "SHA-256 of the request body", "80", "POST /: hex digest after 0.1 s; GET /: HASHER running on POD"},
-	{"dockercoins/worker", "mines with rng, hasher and redis found by Service name", "-", `logs "N units of work done, updating hash counter" every second`},
-	{"dockercoins/webui", "the miner's web page", "80", `/index.html; /json: {"coins":C,"hashes":H,"now":T}`},
+	{"alpine, busybox, nixery.dev/*, archlinux, ubuntu, debian, fedora, centos", "a shell", "-", "sh when given stdin (kubectl run -ti); without, exits at once with 0"},
+	{"dockercoins/rng (v0.1, v0.2)", "random bytes, one request at a time per pod", "80", "GET /N: N bytes after 0.1 s; GET /: RNG running on POD; v0.2 is broken and exits at once with 1"},
+	{"dockercoins/hasher (v0.1)", "SHA-256 of the request body", "80", "POST /: hex digest after 0.1 s; GET /: HASHER running on POD"},
+	{"dockercoins/worker (v0.1, v0.2)", "mines with rng, hasher and redis found by Service name", "-", `logs "N units of work done, updating hash counter" every second; v0.2 is 11 times slower`},
+	{"dockercoins/webui (v0.1, v0.2)", "the miner's web page", "80", `/index.html; /json: {"coins":C,"hashes":H,"now":T}`},
 	{"redis", "key-value server", "6379", "strings, counters, hashes, lists, KEYS, PING, INFO over RESP"},
 	{"jpetazzo/clock", "prints the date every second", "-", "the date, once a second"},
 	{"jpetazzo/httpenv", "its environment as JSON", "8888", "a JSON object of the container's environment"},
-	{"registry", "an empty registry (v2 API)", "5000", `/v2/: {}; /v2/_catalog: {"repositories":[]}`},
+	{"registry", "an empty registry (v2 API)", "5000, or REGISTRY_HTTP_ADDR's", `/v2/: {}; /v2/_catalog: {"repositories":[]}`},
 	{"traefik, ingress-nginx/controller", "ingress controller (routing by the cluster on node ports 80/443)", "80, 443, 8080", "start-up lines; 404 page not found"},
 	{"coredns/coredns", "kube-system's DNS pods (the cluster's DNS itself answers on the kube-dns ClusterIP)", "8080, 8181", "CoreDNS's start-up lines; /health and /ready answer OK"},
-	{"kubernetesui/dashboard", "the dashboard", "8443 (HTTPS)", "a page titled Kubernetes Dashboard"},
+	{"kubernetesui/dashboard", "the dashboard", "8443 (HTTPS) with --auto-generate-certificates or --tls-cert-file, else 9090 (HTTP)", "a page titled Kubernetes Dashboard"},
 	{"any other image", "idles", "its declared ports", "a log line and a plain page saying the image is simulated"},
 }
 
@@ -110,12 +129,16 @@ func Builtin(c Container) func(ctx context.Context) (exitCode int) {
 		c.Stdout = io.Discard
 	}
 	c.Stdout = &syncWriter{w: c.Stdout}
+	if c.Listening == nil {
+		c.Listening = func() {}
+	}
+	c.Listening = sync.OnceFunc(c.Listening)
 	name := Name(c.Image)
 	noArgs := len(c.Args) == 0
 	switch {
 	case IsShell(c.Image):
 		if noArgs {
-			return func(context.Context) int { return 0 }
+			return func(context.Context) int { c.Listening(); return 0 }
 		}
 		return nil
 	case name == "nginx" || name == "nginxinc/nginx-unprivileged":
@@ -128,6 +151,9 @@ func Builtin(c Container) func(ctx context.Context) (exitCode int) {
 			return c.color
 		}
 	case name == "dockercoins/rng":
+		if noArgs && Tag(c.Image) == "v0.2" {
+			return c.brokenRNG
+		}
 		if noArgs {
 			return c.rng
 		}
@@ -177,7 +203,9 @@ func Builtin(c Container) func(ctx context.Context) (exitCode int) {
 // at once, or run sh when given a terminal or stdin.
 func IsShell(image string) bool {
 	switch Name(image) {
-	case "alpine", "busybox", "archlinux", "centos", "ubuntu", "debian", "fedora":
+	case "alpine", "busybox", "archlinux", "centos", "ubuntu", "debian", "fedora",
+		"rockylinux", "rockylinux/rockylinux", "almalinux", "amazonlinux", "oraclelinux",
+		"opensuse/leap", "opensuse/tumbleweed", "bash":
 		return true
 	}
 	return strings.HasPrefix(image, "nixery.dev/")
@@ -248,6 +276,7 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 
 // clock prints the date every second, as jpetazzo/clock does.
 func (c Container) clock(ctx context.Context) int {
+	c.Listening()
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {

@@ -279,7 +279,8 @@ func TestRngHasher(t *testing.T) {
 }
 
 func TestHTTPSAndIdle(t *testing.T) {
-	dash := Container{Image: "kubernetesui/dashboard:v2.7.0", Namespace: "kubernetes-dashboard", PodName: "kubernetes-dashboard-1", PodIP: freeIP()}
+	dash := Container{Image: "kubernetesui/dashboard:v2.7.0", Namespace: "kubernetes-dashboard", PodName: "kubernetes-dashboard-1", PodIP: freeIP(),
+		Args: []string{"--namespace=kubernetes-dashboard", "--auto-generate-certificates", "--sidecar-host=http://127.0.0.1:8000"}}
 	start(t, dash, 8443)
 	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 	resp, err := hc.Get("https://" + dash.PodIP + ":8443/")
@@ -290,6 +291,17 @@ func TestHTTPSAndIdle(t *testing.T) {
 	resp.Body.Close()
 	if !strings.Contains(string(b), "<title>Kubernetes Dashboard</title>") {
 		t.Errorf("dashboard page: %s", b)
+	}
+
+	// Without certificates (dashboard-insecure.yaml), plain HTTP on 9090.
+	insecure := Container{Image: "kubernetesui/dashboard:v2.7.0", Namespace: "kubernetes-dashboard", PodName: "kubernetes-dashboard-2", PodIP: freeIP(),
+		Args: []string{"--namespace=kubernetes-dashboard", "--enable-skip-login", "--enable-insecure-login"}}
+	log := start(t, insecure, 9090)
+	if _, body := get(t, "http://"+insecure.PodIP+":9090/"); !strings.Contains(body, "<title>Kubernetes Dashboard</title>") {
+		t.Errorf("insecure dashboard page: %s", body)
+	}
+	if !strings.Contains(log.String(), "Serving insecurely on HTTP port: 9090") {
+		t.Errorf("insecure dashboard log: %s", log)
 	}
 
 	other := Container{Image: "example.com/team/app:v3", Namespace: "default", PodName: "app-1", PodIP: freeIP(), Ports: []int32{8080}}

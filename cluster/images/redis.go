@@ -36,6 +36,7 @@ func (c Container) redis(ctx context.Context) int {
 		c.logf("1:M %s # Failed listening on port 6379 (tcp), aborting: %v\n", now(), errors.Unwrap(err))
 		return 1
 	}
+	c.Listening()
 	c.logf("1:M %s * Server initialized\n1:M %s * Ready to accept connections tcp\n", now(), now())
 	st := &redisStore{str: map[string]string{}, hashes: map[string]map[string]string{}, lists: map[string][]string{}}
 	var wg sync.WaitGroup

@@ -64,6 +64,7 @@ func (c Container) serve(ctx context.Context, onBindError func(port int, err err
 		}
 		lns = append(lns, ln)
 	}
+	c.Listening()
 	var wg sync.WaitGroup
 	var hs []*http.Server
 	for i, s := range servers {
@@ -230,9 +231,22 @@ func (c Container) httpenv(ctx context.Context) int {
 	return c.serve(ctx, c.logBindError, server{port: 8888, handler: h})
 }
 
+// registry is distribution's registry, empty. It listens where
+// REGISTRY_HTTP_ADDR says (the configuration chapter sets it from a
+// ConfigMap), on 5000 by default, as its config.yml's http.addr.
 func (c Container) registry(ctx context.Context) int {
+	port, shown := 5000, "[::]:5000"
+	if addr := c.env("REGISTRY_HTTP_ADDR"); addr != "" {
+		_, p, err := net.SplitHostPort(addr)
+		n, perr := strconv.Atoi(p)
+		if err != nil || perr != nil || n <= 0 || n > 65535 {
+			c.logf("time=\"%s\" level=fatal msg=\"configuration error: invalid http.addr %q\"\n", time.Now().UTC().Format(time.RFC3339Nano), addr)
+			return 1
+		}
+		port, shown = n, addr
+	}
 	now := time.Now().UTC().Format(time.RFC3339Nano)
-	c.logf("time=\"%s\" level=info msg=\"listening on [::]:5000\" go.version=go1.20.8 instance.id=%s service=registry version=2.8.3\n", now, c.PodName)
+	c.logf("time=\"%s\" level=info msg=\"listening on %s\" go.version=go1.20.8 instance.id=%s service=registry version=2.8.3\n", now, shown, c.PodName)
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Docker-Distribution-Api-Version", "registry/2.0")
 		switch r.URL.Path {
@@ -252,7 +266,7 @@ func (c Container) registry(ctx context.Context) int {
 		host, _, _ := net.SplitHostPort(r.RemoteAddr)
 		c.logf("%s - - [%s] \"%s %s %s\" 200 0 \"\" \"%s\"\n", host, time.Now().UTC().Format("02/Jan/2006:15:04:05 -0700"), r.Method, r.RequestURI, r.Proto, r.UserAgent())
 	})
-	return c.serve(ctx, c.logBindError, server{port: 5000, handler: h})
+	return c.serve(ctx, c.logBindError, server{port: port, handler: h})
 }
 
 // ingressController stands for traefik's and ingress-nginx's pods: the
@@ -289,15 +303,46 @@ func (c Container) ingressController(ctx context.Context) int {
 	return c.serve(ctx, c.logBindError, servers...)
 }
 
+// dashboard is kubernetesui/dashboard (v2): HTTPS on --port (8443) when it
+// has serving certificates (--auto-generate-certificates, or
+// --tls-cert-file), else plain HTTP on --insecure-port (9090), as its
+// main does. The corpus uses both (dashboard-with-token.yaml and
+// dashboard-insecure.yaml).
 func (c Container) dashboard(ctx context.Context) int {
-	c.logf("%s Starting overwatch\n%s Using namespace: %s\n%s Serving securely on HTTPS port: 8443\n",
-		time.Now().UTC().Format("2006/01/02 15:04:05"), time.Now().UTC().Format("2006/01/02 15:04:05"), c.Namespace,
-		time.Now().UTC().Format("2006/01/02 15:04:05"))
+	secure := false
+	port, insecurePort := 8443, 9090
+	for i, a := range c.Args {
+		name, value, hasValue := strings.Cut(a, "=")
+		if !hasValue && i+1 < len(c.Args) && !strings.HasPrefix(c.Args[i+1], "-") {
+			value = c.Args[i+1]
+		}
+		switch name {
+		case "--auto-generate-certificates":
+			secure = value != "false"
+		case "--tls-cert-file":
+			secure = secure || value != ""
+		case "--port":
+			if n, err := strconv.Atoi(value); err == nil {
+				port = n
+			}
+		case "--insecure-port":
+			if n, err := strconv.Atoi(value); err == nil {
+				insecurePort = n
+			}
+		}
+	}
+	now := func() string { return time.Now().UTC().Format("2006/01/02 15:04:05") }
+	c.logf("%s Starting overwatch\n%s Using namespace: %s\n", now(), now(), c.Namespace)
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprint(w, "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Kubernetes Dashboard</title>\n</head>\n<body>\n<kd-root></kd-root>\n</body>\n</html>\n")
 	})
-	return c.serve(ctx, c.logBindError, server{port: 8443, handler: h, tls: true})
+	if !secure {
+		c.logf("%s Serving insecurely on HTTP port: %d\n", now(), insecurePort)
+		return c.serve(ctx, c.logBindError, server{port: insecurePort, handler: h})
+	}
+	c.logf("%s Serving securely on HTTPS port: %d\n", now(), port)
+	return c.serve(ctx, c.logBindError, server{port: port, handler: h, tls: true})
 }
 
 // idle stands for an image labrun does not know: it says so, and answers
@@ -355,6 +400,7 @@ func (c Container) unreachable(err error) bool {
 // idleUnreachable keeps such a container running, saying why it does not
 // answer, rather than failing it as a crashed server would.
 func (c Container) idleUnreachable(ctx context.Context, port int) int {
+	c.Listening() // running, as far as anyone can tell from outside
 	c.logf("labrun: cannot listen on %s:%d: pod addresses exist only in labrun's network namespace, which this machine does not allow; this container does not answer\n", c.PodIP, port)
 	<-ctx.Done()
 	return exitCode

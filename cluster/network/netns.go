@@ -39,6 +39,22 @@ const (
 // localRanges are routed to lo inside the namespace.
 var localRanges = []string{"10.0.0.0/8", NodeCIDR}
 
+// Answers says whether ip is an address this process's namespace answers
+// on by itself: one of the ranges routed to lo inside labrun's namespace.
+// Outside it, none is (their addresses are not this machine's).
+func Answers(ip string) bool {
+	parsed := net.ParseIP(ip)
+	if parsed == nil || CurrentMode() == Outside {
+		return false
+	}
+	for _, r := range localRanges {
+		if _, n, err := net.ParseCIDR(r); err == nil && n.Contains(parsed) {
+			return true
+		}
+	}
+	return false
+}
+
 // NodeIP is the address of node i (1 for node1), as kind numbers them.
 func NodeIP(i int) string { return fmt.Sprintf("172.18.0.%d", i+1) }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -48,7 +49,7 @@ type Network struct {
 	dns    *dnsServer
 
 	mu        sync.Mutex
-	listeners map[string]*listener // "tcp/ip:port"
+	listeners map[string]forwarder // "tcp/ip:port", "udp/ip:port"
 	closed    bool
 }
 
@@ -73,7 +74,7 @@ func Start(ctx context.Context, opts Options) (*Network, error) {
 		pods:      f.Core().V1().Pods().Lister(),
 		kick:      make(chan struct{}, 1),
 		done:      make(chan struct{}),
-		listeners: map[string]*listener{},
+		listeners: map[string]forwarder{},
 	}
 	h := cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(any) { n.trigger() },
@@ -143,7 +144,7 @@ func (n *Network) Close() error {
 	n.mu.Lock()
 	n.closed = true
 	ls := n.listeners
-	n.listeners = map[string]*listener{}
+	n.listeners = map[string]forwarder{}
 	n.mu.Unlock()
 	for _, l := range ls {
 		l.close()
@@ -180,7 +181,7 @@ func (n *Network) reconcile() {
 		if _, ok := n.listeners[key]; ok || len(b) == 0 {
 			continue
 		}
-		l, err := listen(key, b, n.opts.Log)
+		l, err := serve(key, b, n.opts.Log)
 		if err != nil {
 			fmt.Fprintf(n.opts.Log, "network: %v\n", err)
 			continue
@@ -211,8 +212,9 @@ func (n *Network) desired() map[string][]string {
 			continue
 		}
 		for _, sp := range svc.Spec.Ports {
-			if sp.Protocol != corev1.ProtocolTCP && sp.Protocol != "" {
-				continue // UDP is served for DNS only
+			proto, ok := protocols[sp.Protocol]
+			if !ok {
+				continue // SCTP: no workshop uses it
 			}
 			backends := n.backends(svc, sp)
 			for _, ip := range svc.Spec.ClusterIPs {
@@ -222,11 +224,11 @@ func (n *Network) desired() map[string][]string {
 				if ip == dnsHost && strconv.Itoa(int(sp.Port)) == dnsPort {
 					continue // the DNS server answers there itself
 				}
-				want["tcp/"+net.JoinHostPort(ip, strconv.Itoa(int(sp.Port)))] = backends
+				want[proto+"/"+net.JoinHostPort(ip, strconv.Itoa(int(sp.Port)))] = backends
 			}
 			if sp.NodePort != 0 {
 				for _, ip := range nodeIPs {
-					want["tcp/"+net.JoinHostPort(ip, strconv.Itoa(int(sp.NodePort)))] = backends
+					want[proto+"/"+net.JoinHostPort(ip, strconv.Itoa(int(sp.NodePort)))] = backends
 				}
 			}
 		}
@@ -238,14 +240,15 @@ func (n *Network) desired() map[string][]string {
 		}
 		for _, c := range p.Spec.Containers {
 			for _, cp := range c.Ports {
-				if cp.HostPort == 0 || (cp.Protocol != corev1.ProtocolTCP && cp.Protocol != "") {
+				proto, ok := protocols[cp.Protocol]
+				if cp.HostPort == 0 || !ok {
 					continue
 				}
 				ip := cp.HostIP
 				if ip == "" || ip == "0.0.0.0" {
 					ip = p.Status.HostIP
 				}
-				key := "tcp/" + net.JoinHostPort(ip, strconv.Itoa(int(cp.HostPort)))
+				key := proto + "/" + net.JoinHostPort(ip, strconv.Itoa(int(cp.HostPort)))
 				want[key] = append(want[key], net.JoinHostPort(p.Status.PodIP, strconv.Itoa(int(cp.ContainerPort))))
 			}
 		}
@@ -293,6 +296,24 @@ func (n *Network) endpoints(namespace, name string) []readyEndpoint {
 		}
 	}
 	return out
+}
+
+// protocols are the ones served, by the prefix of their listeners' keys.
+var protocols = map[corev1.Protocol]string{"": "tcp", corev1.ProtocolTCP: "tcp", corev1.ProtocolUDP: "udp"}
+
+// forwarder serves one address ("tcp/ip:port" or "udp/ip:port") for the
+// backends it is given, until closed.
+type forwarder interface {
+	setBackends([]string)
+	close()
+}
+
+// serve opens the forwarder of a key.
+func serve(key string, backends []string, log io.Writer) (forwarder, error) {
+	if strings.HasPrefix(key, "udp/") {
+		return listenUDP(key, backends, log)
+	}
+	return listen(key, backends, log)
 }
 
 // listener accepts on one address and forwards to its backends in turn.

@@ -257,6 +257,10 @@ type builtinInstance struct {
 	out    *fanout
 	mu     sync.Mutex
 	code   int
+
+	// listening closes once a workshop image answers on its ports; nil:
+	// the behaviour is ready as soon as it runs.
+	listening <-chan struct{}
 }
 
 func startBuiltin(f builtinFunc, out *fanout) *builtinInstance {
@@ -310,13 +314,16 @@ func (w *podWorker) startContainer(c *containerRun, logs *logBuf) (instance, err
 	// No command: the image's behaviour, unless a shell image got sh for its
 	// stdin (kubectl run -ti, an interactive container).
 	shellForStdin := argv != nil && len(c.spec.Args) == 0
+	var listening <-chan struct{}
 	if _, static := w.pod.Annotations[MirrorAnnotation]; !static && !systemImage(c.spec.Image) && len(c.spec.Command) == 0 && !c.spec.Stdin && !shellForStdin {
-		if b := w.imageBehaviour(c); b != nil {
-			builtin = b
+		if b, l := w.imageBehaviour(c); b != nil {
+			builtin, listening = b, l
 		}
 	}
 	if builtin != nil {
-		return startBuiltin(builtin, out), nil
+		b := startBuiltin(builtin, out)
+		b.listening = listening
+		return b, nil
 	}
 	env, err := w.containerEnv(c)
 	if err != nil {
@@ -716,11 +723,14 @@ func resourceValue(c *containerRun, r *corev1.ResourceFieldSelector) string {
 // imageBehaviour is the workshop image's own behaviour (cluster/images),
 // listening on the pod's IP and finding Services through the cluster DNS
 // when the run has its network namespace; nil: run the container's args.
-func (w *podWorker) imageBehaviour(c *containerRun) builtinFunc {
+// The channel closes once the image answers on its ports.
+func (w *podWorker) imageBehaviour(c *containerRun) (builtinFunc, <-chan struct{}) {
+	listening := make(chan struct{})
 	ic := images.Container{
 		Image: c.spec.Image, Args: c.spec.Args, PodName: w.pod.Name, Namespace: w.pod.Namespace,
 		PodIP: w.podIP, NodeName: w.k.a.opts.Name,
 		Ingress: w.k.a.opts.Ingress, IngressTLS: w.k.a.opts.IngressTLS,
+		Listening: func() { close(listening) }, // images calls it once
 	}
 	if env, err := w.containerEnv(c); err == nil {
 		ic.Env = env
@@ -732,10 +742,10 @@ func (w *podWorker) imageBehaviour(c *containerRun) builtinFunc {
 		ic.DNS = net.JoinHostPort(network.DNSIP, "53")
 	}
 	if images.Builtin(ic) == nil {
-		return nil
+		return nil, nil
 	}
 	return func(ctx context.Context, out io.Writer) int {
 		ic.Stdout = out
 		return images.Builtin(ic)(ctx)
-	}
+	}, listening
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net"
 	"strconv"
+
+	"github.com/labrun/labrun/cluster/network"
 )
 
 // dialPod connects to a pod's port without ever sending a packet off this
@@ -20,13 +22,15 @@ func dialPod(ctx context.Context, podIP string, port int) (net.Conn, error) {
 	return d.DialContext(ctx, "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 }
 
-// isLocal says whether ip is a loopback address or one of this host's.
+// isLocal says whether ip is a loopback address or one of this host's,
+// among them the pod and Service ranges labrun's network namespace routes
+// to lo (which no interface lists).
 func isLocal(ip string) bool {
 	parsed := net.ParseIP(ip)
 	if parsed == nil {
 		return false
 	}
-	if parsed.IsLoopback() {
+	if parsed.IsLoopback() || network.Answers(ip) {
 		return true
 	}
 	addrs, err := net.InterfaceAddrs()

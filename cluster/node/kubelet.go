@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/labrun/labrun/cluster/images"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -620,6 +622,9 @@ func (c *containerRun) regrace() {
 // runInit runs an init container until it succeeds; false if it failed
 // for good or the pod is being deleted.
 func (c *containerRun) runInit() bool {
+	if !c.pull() {
+		return false
+	}
 	for {
 		code := c.runOnce()
 		if c.w.stopping() {
@@ -641,6 +646,9 @@ func (c *containerRun) runInit() bool {
 // with CrashLoopBackOff's doubling delay (10s to 5m; the first restart is
 // immediate).
 func (c *containerRun) runApp() {
+	if !c.pull() {
+		return
+	}
 	for {
 		start := time.Now()
 		code := c.runOnce()
@@ -662,6 +670,55 @@ func (c *containerRun) runApp() {
 		}
 		if !c.backoff() {
 			return
+		}
+	}
+}
+
+// pull fails as containerd does for an image whose tag does not exist
+// (images.Pull knows which), with ErrImagePull then ImagePullBackOff and
+// the kubelet's doubling back-off (10 s to 5 min) between attempts, until
+// the pod is deleted: false then. Any other image is there at once.
+func (c *containerRun) pull() bool {
+	err := images.Pull(c.spec.Image)
+	if err == nil {
+		return true
+	}
+	w, img := c.w, c.spec.Image
+	ref := normalizeImage(img)
+	msg := fmt.Sprintf("failed to pull and unpack image %q: %v", ref, err)
+	if errors.Is(err, images.ErrNotFound) {
+		msg = fmt.Sprintf("rpc error: code = NotFound desc = failed to pull and unpack image %q: failed to resolve reference %q: %s: not found", ref, ref, ref)
+	}
+	wait := func(d time.Duration) bool {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return true
+		case <-w.stop:
+			return false
+		}
+	}
+	setWaiting := func(reason, message string) {
+		w.mu.Lock()
+		c.state = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: reason, Message: message}}
+		w.mu.Unlock()
+		w.sync()
+	}
+	for d := 10 * time.Second; ; d = min(2*d, 5*time.Minute) {
+		w.event(corev1.EventTypeNormal, "Pulling", fmt.Sprintf("Pulling image %q", img), c.fieldPath())
+		w.event(corev1.EventTypeWarning, "Failed", fmt.Sprintf("Failed to pull image %q: %s", img, msg), c.fieldPath())
+		w.event(corev1.EventTypeWarning, "Failed", "Error: ErrImagePull", c.fieldPath())
+		setWaiting("ErrImagePull", msg)
+		// The kubelet's next sync of the pod finds the pull backing off.
+		if !wait(time.Second) {
+			return false
+		}
+		w.event(corev1.EventTypeNormal, "BackOff", fmt.Sprintf("Back-off pulling image %q", img), c.fieldPath())
+		w.event(corev1.EventTypeWarning, "Failed", "Error: ImagePullBackOff", c.fieldPath())
+		setWaiting("ImagePullBackOff", fmt.Sprintf("Back-off pulling image %q: ErrImagePull: %s", img, msg))
+		if !wait(d) {
+			return false
 		}
 	}
 }
@@ -748,6 +805,13 @@ func (c *containerRun) runOnce() int {
 	c.state = corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}}
 	hasReadiness := c.spec.ReadinessProbe != nil
 	c.ready = !c.init && !hasReadiness && c.spec.StartupProbe == nil
+	var listening <-chan struct{}
+	if b, ok := inst.(*builtinInstance); ok && c.ready && b.listening != nil {
+		// A workshop image is Ready once it answers on its ports, not a
+		// moment before, so that the first connection a Service or a
+		// curl to the pod's IP makes is never refused.
+		c.ready, listening = false, b.listening
+	}
 	c.started = c.spec.StartupProbe == nil
 	if !c.init && w.phase == corev1.PodPending && w.initDone {
 		w.phase = corev1.PodRunning
@@ -760,6 +824,17 @@ func (c *containerRun) runOnce() int {
 	probeCtx, stopProbes := context.WithCancel(w.ctx)
 	if !c.init {
 		go c.probe(probeCtx, inst)
+	}
+	if listening != nil {
+		go func() {
+			select {
+			case <-listening:
+			case <-probeCtx.Done():
+			}
+			if probeCtx.Err() == nil {
+				c.setProbed(ptr(true), nil)
+			}
+		}()
 	}
 
 	select {
