@@ -4,7 +4,7 @@ package main
 import (
 	"os"
 
-	"github.com/labrun/labrun/cluster/fake/busybox"
+	"github.com/labrun/labrun/cluster/busybox"
 	"github.com/labrun/labrun/cluster/network"
 )
 

@@ -7,7 +7,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/labrun/labrun/cluster/fake/busybox"
+	"github.com/labrun/labrun/cluster/busybox"
 )
 
 // Main exits with the applet's status when the binary was started as a
