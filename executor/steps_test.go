@@ -27,7 +27,7 @@ func TestEveryStepKind(t *testing.T) {
 		t.Fatalf("want two diagnostics, for the bad regex and the unknown directive; got %v", diags)
 	}
 	var c collect
-	res, err := Run(testCtx(t), deck, Options{Kubectl: kubectl, Timeout: 8 * time.Second, Sink: &c})
+	res, err := Run(testCtx(t), deck, onShared(t, Options{Kubectl: kubectl, Timeout: 8 * time.Second, Sink: &c}))
 	if err != nil {
 		t.Fatal(err)
 	}
