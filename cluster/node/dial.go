@@ -4,15 +4,18 @@ import (
 	"context"
 	"net"
 	"strconv"
+
+	"github.com/labrun/labrun/cluster/network"
 )
 
 // dialPod connects to a pod's port without ever sending a packet off this
-// machine: to the pod IP only when it is an address of this host (the
-// run's network namespace makes it one), else to the same port on
+// machine: to the pod IP when it answers here (in the run's network
+// namespace every pod address is local, routed to lo rather than assigned
+// to an interface; or an address of this host), else to the same port on
 // loopback, where a container without a namespace of its own listens.
 func dialPod(ctx context.Context, podIP string, port int) (net.Conn, error) {
 	var d net.Dialer
-	if isLocal(podIP) {
+	if network.CurrentMode() != network.Outside || isLocal(podIP) {
 		if c, err := d.DialContext(ctx, "tcp", net.JoinHostPort(podIP, strconv.Itoa(port))); err == nil {
 			return c, nil
 		}
