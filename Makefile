@@ -1,9 +1,11 @@
 # labrun's build. `make` builds bin/labrun and bin/labrun-k8s (the upstream
 # control plane: kube-apiserver, kube-controller-manager, kube-scheduler and
 # etcd in one binary, several minutes on 2 cores the first time: see the README). `make demo`
-# replays the demo deck against the built-in fake cluster; `make test` runs
-# the whole test suite. Both build what they need, including bin/kubectl from
-# the pinned upstream module when the machine has no kubectl.
+# replays the demo deck against the built-in cluster, so it needs
+# bin/labrun-k8s (built first, the same several minutes on a fresh clone);
+# `make test` runs the whole test suite, which needs it too. Both build what
+# they need, including bin/kubectl from the pinned upstream module when the
+# machine has no kubectl.
 
 GO       ?= go
 BIN      := $(CURDIR)/bin
@@ -65,7 +67,9 @@ controlplane: $(BIN)/labrun-k8s
 $(BIN)/labrun-k8s: $(wildcard tools/controlplane/*.go) tools/controlplane/go.mod tools/controlplane/go.sum
 	cd tools/controlplane && $(GO) build -trimpath -ldflags "$(CONTROLPLANE_LDFLAGS)" -o $@ .
 
-demo: $(BIN)/labrun $(NEED_KUBECTL)
+# The default cluster is the built-in one: labrun finds bin/labrun-k8s
+# beside itself.
+demo: $(BIN)/labrun $(NEED_KUBECTL) $(BIN)/labrun-k8s
 	$(BIN)/labrun run fixtures/demo/pingpong.md
 
 vet:
@@ -82,7 +86,8 @@ lint: vet
 	@bad=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$bad" ]; then echo "gofmt would change: $$bad" >&2; exit 1; fi
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
-# cluster/upstream's tests run the real control plane.
+# The tests run the real control plane: cluster/upstream's, and one
+# built-in cluster per test binary for the packages that replay labs.
 test: vet $(NEED_KUBECTL) $(BIN)/labrun-k8s
 	$(TEST_ENV) $(GO) test -race -count=1 -timeout 20m ./...
 

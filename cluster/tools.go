@@ -28,7 +28,7 @@ var (
 	// ErrNoKubectl says no kubectl was found; its message says how to get one.
 	ErrNoKubectl = errors.New("no kubectl found: install one on PATH, pass --kubectl PATH, or run `make kubectl` in labrun's source tree to build bin/kubectl from the pinned upstream module")
 	// ErrNoControlPlane says labrun-k8s was found nowhere.
-	ErrNoControlPlane = errors.New(ControlPlaneBinary + " not found beside labrun nor on PATH: run `make` in labrun's source tree " +
+	ErrNoControlPlane = errors.New(ControlPlaneBinary + " not found beside labrun nor on PATH: run `make controlplane` in labrun's source tree " +
 		"(builds bin/labrun-k8s, several minutes on 2 cores the first time), or pass --control-plane DIR " +
 		"with kube-apiserver, kube-controller-manager, kube-scheduler and etcd binaries")
 )

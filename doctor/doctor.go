@@ -101,9 +101,9 @@ func kubectlCheck(ctx context.Context, tools cluster.Tools, run RunFunc) Check {
 // controlPlaneCheck checks labrun-k8s, the built-in cluster's control plane
 // (cluster.Tools.ControlPlane: beside labrun, then PATH), and that it runs.
 func controlPlaneCheck(ctx context.Context, tools cluster.Tools, run RunFunc) Check {
-	c := Check{Name: cluster.ControlPlaneBinary, Optional: true,
-		Need: "the built-in cluster (--cluster builtin): the real Kubernetes control plane"}
-	fix := "run `make` in the labrun source tree (builds bin/labrun-k8s beside bin/labrun; several minutes on 2 cores the first time (see the README), on Debian/Ubuntu and macOS alike), or pass --control-plane DIR with kube-apiserver, kube-controller-manager, kube-scheduler and etcd binaries"
+	c := Check{Name: cluster.ControlPlaneBinary,
+		Need: "the built-in cluster, every run's default: the real Kubernetes control plane (not needed with --cluster kind or kubeconfig)"}
+	fix := "run `make controlplane` in the labrun source tree (builds bin/labrun-k8s beside bin/labrun; several minutes on 2 cores the first time (see the README), on Debian/Ubuntu and macOS alike), or pass --control-plane DIR with kube-apiserver, kube-controller-manager, kube-scheduler and etcd binaries"
 	p, err := tools.ControlPlane()
 	if err != nil {
 		c.Found, c.Fix = "not found beside the labrun executable nor on PATH", fix

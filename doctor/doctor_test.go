@@ -66,14 +66,20 @@ func TestDoctor(t *testing.T) {
 			ok: map[string]bool{"bash": false, "kubectl": false, "watch": false, "curl": false, "jq": false, "labrun-k8s": false, "kind": false, "container engine": false},
 			fix: map[string]string{
 				"watch": "apt-get install procps", "curl": "brew install curl", "jq": "apt-get install jq",
-				"labrun-k8s": "run `make` in the labrun source tree",
+				"labrun-k8s": "run `make controlplane` in the labrun source tree",
 				"kubectl":    "make kubectl", "kind": "go install sigs.k8s.io/kind@latest", "container engine": "podman",
 			},
 			found: map[string]string{"container engine": "docker not on PATH; podman not on PATH"},
 		},
 		{
-			name: "only the optional tools missing", m: machine{have: []string{"bash", "kubectl", "watch", "curl"}}, ready: true,
-			ok: map[string]bool{"jq": false, "labrun-k8s": false, "kind": false, "container engine": false, "kubectl": true},
+			name: "only the optional tools missing", m: machine{have: []string{"bash", "kubectl", "watch", "curl", "labrun-k8s"}}, ready: true,
+			ok: map[string]bool{"jq": false, "labrun-k8s": true, "kind": false, "container engine": false, "kubectl": true},
+		},
+		{
+			// The default cluster cannot start without it.
+			name: "no labrun-k8s", m: machine{have: []string{"bash", "kubectl", "watch", "curl", "jq", "kind", "docker"}}, ready: false,
+			ok:  map[string]bool{"labrun-k8s": false, "kubectl": true},
+			fix: map[string]string{"labrun-k8s": "--control-plane DIR"},
 		},
 		{
 			name: "kubectl and labrun-k8s beside labrun", m: machine{have: []string{"bash", "watch", "curl", "beside"}}, ready: true,
@@ -88,7 +94,7 @@ func TestDoctor(t *testing.T) {
 			found: map[string]string{"kubectl": "/usr/bin/kubectl", "labrun-k8s": "/opt/labrun/bin/labrun-k8s"},
 		},
 		{
-			name: "labrun-k8s that does not run", m: machine{have: all, broken: []string{"labrun-k8s kube-apiserver"}}, ready: true,
+			name: "labrun-k8s that does not run", m: machine{have: all, broken: []string{"labrun-k8s kube-apiserver"}}, ready: false,
 			ok:    map[string]bool{"labrun-k8s": false},
 			found: map[string]string{"labrun-k8s": "kube-apiserver --version: exit status 1"},
 		},
@@ -130,7 +136,7 @@ func TestDoctor(t *testing.T) {
 			if len(byName) != 8 {
 				t.Errorf("%d checks: %+v", len(byName), checks)
 			}
-			for _, name := range []string{"jq", "labrun-k8s", "kind", "container engine"} {
+			for _, name := range []string{"jq", "kind", "container engine"} {
 				if !byName[name].Optional {
 					t.Errorf("%s should be optional", name)
 				}

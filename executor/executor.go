@@ -20,13 +20,14 @@ import (
 	"github.com/labrun/labrun/tmux"
 )
 
-// Options configure a run. The zero value is usable: fake cluster, host or
-// bundled kubectl, 60 s per step.
+// Options configure a run. The zero value is usable: the built-in cluster,
+// host or bundled kubectl, 60 s per step.
 type Options struct {
-	// Cluster is "fake" (default), "builtin", "kind" (a cluster created for
-	// the run), "kind:NAME" (an existing kind cluster, left in place),
-	// "kubeconfig" or "kubeconfig:CONTEXT" (an existing cluster, in a
-	// namespace of the run's); see open.Spec.
+	// Cluster is "builtin" (default: the real control plane with labrun's
+	// simulated nodes), "kind" (a cluster created for the run), "kind:NAME"
+	// (an existing kind cluster, left in place), "kubeconfig" or
+	// "kubeconfig:CONTEXT" (an existing cluster, in a namespace of the
+	// run's); see open.Spec.
 	Cluster string
 	// KeepCluster keeps a kind cluster the run created.
 	KeepCluster bool
@@ -53,16 +54,12 @@ type Options struct {
 	TypeDelay time.Duration
 	// Cols and Rows size the terminal; default 120×40.
 	Cols, Rows int
-	// Seed makes the fake cluster's generated names reproducible (0: random).
-	Seed int64
-	// Nodes is the fake cluster's node count (default 3).
+	// Nodes is the built-in cluster's node count (default 3).
 	Nodes int
 	// Sink receives results as they come; nil discards them.
 	Sink report.Sink
 	// Log receives diagnostics about labrun itself (nil: discarded).
 	Log io.Writer
-	// ClusterLog receives the fake cluster's request log (nil: discarded).
-	ClusterLog io.Writer
 	// Strict fails the run when a step was skipped, left to the person or
 	// not verified: for CI machines that should have every tool.
 	Strict bool
@@ -84,7 +81,7 @@ type Options struct {
 
 func (o *Options) defaults() {
 	if o.Cluster == "" {
-		o.Cluster = "fake"
+		o.Cluster = "builtin"
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 60 * time.Second
@@ -115,7 +112,7 @@ func (e *SetupError) Unwrap() error { return e.Err }
 func Run(ctx context.Context, deck *parser.Deck, opts Options) (res *report.Run, err error) {
 	opts.defaults()
 	start := time.Now()
-	res = &report.Run{Deck: []string{deck.File}, Cluster: opts.Cluster, Seed: opts.Seed, Timeout: opts.Timeout,
+	res = &report.Run{Deck: []string{deck.File}, Cluster: opts.Cluster, Timeout: opts.Timeout,
 		Started: start, Status: report.Passed}
 
 	kubectl, err := cluster.FindKubectl(opts.Kubectl)
@@ -216,8 +213,8 @@ func Run(ctx context.Context, deck *parser.Deck, opts Options) (res *report.Run,
 
 func startCluster(ctx context.Context, opts Options, sb *sandbox) (cluster.Cluster, error) {
 	return open.Cluster(ctx, open.Spec{Mode: opts.Cluster, Dir: sb.kube, Kubectl: opts.Kubectl,
-		Nodes: opts.Nodes, Seed: opts.Seed, Keep: opts.KeepCluster, Namespace: opts.Namespace, Kubeconfig: opts.Kubeconfig,
-		ControlPlaneDir: opts.ControlPlane, Log: opts.Log, RequestLog: opts.ClusterLog})
+		Nodes: opts.Nodes, Keep: opts.KeepCluster, Namespace: opts.Namespace, Kubeconfig: opts.Kubeconfig,
+		ControlPlaneDir: opts.ControlPlane, Log: opts.Log})
 }
 
 // ServerVersion starts the cluster opts names (in a sandbox of its own),

@@ -3,7 +3,6 @@ package executor
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -11,15 +10,16 @@ import (
 	"time"
 
 	"github.com/labrun/labrun/cluster"
-	"github.com/labrun/labrun/internal/testmain"
+	"github.com/labrun/labrun/cluster/builtin/builtintest"
 	"github.com/labrun/labrun/internal/testshared"
 	"github.com/labrun/labrun/internal/text"
 	"github.com/labrun/labrun/parser"
 	"github.com/labrun/labrun/report"
 )
 
-// The test binary doubles as the busybox the fake cluster's containers run.
-func TestMain(m *testing.M) { testmain.Main(m) }
+// The tests share one built-in cluster, in a network namespace of the test
+// binary's own; the binary doubles as the busybox its containers run.
+func TestMain(m *testing.M) { builtintest.Main(m) }
 
 func TestEveryKindHasAHandler(t *testing.T) {
 	for _, k := range parser.Kinds {
@@ -41,6 +41,25 @@ func needKubectl(t *testing.T) string {
 		t.Skipf("skipping end-to-end test: %v (run `make test`, which builds bin/kubectl)", err)
 	}
 	return k
+}
+
+// onShared points o at the test binary's built-in cluster: a kubeconfig
+// run, in a namespace of its own that the run deletes.
+func onShared(tb testing.TB, o Options) Options {
+	tb.Helper()
+	o.Cluster, o.Kubeconfig = "kubeconfig", builtintest.Shared(tb).Kubeconfig()
+	return o
+}
+
+// onSharedDefault is onShared in the shared cluster's default namespace,
+// emptied before and after the test, for decks that need what only a fresh
+// cluster's default namespace has: the seed's `kubectl get all` shows
+// service/kubernetes, which a namespace of the run's own lacks.
+func onSharedDefault(t *testing.T, o Options) Options {
+	t.Helper()
+	o = onShared(t, o)
+	o.Namespace = builtintest.DefaultNamespace(t, builtintest.Shared(t))
+	return o
 }
 
 func testCtx(t *testing.T) context.Context {
@@ -87,7 +106,7 @@ func TestDemoPasses(t *testing.T) {
 	kubectl := needKubectl(t)
 	deck := loadChapter(t, "../fixtures/demo/pingpong.md", nil)
 	var c collect
-	res, err := Run(testCtx(t), deck, Options{Kubectl: kubectl, Timeout: 30 * time.Second, Sink: &c, Seed: 1})
+	res, err := Run(testCtx(t), deck, onShared(t, Options{Kubectl: kubectl, Timeout: 30 * time.Second, Sink: &c}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +137,7 @@ func TestWrongExpectedOutputFails(t *testing.T) {
 		return strings.Replace(s, "pod/pingpong created", "pod/pingpong configured", 1)
 	})
 	var c collect
-	res, err := Run(testCtx(t), deck, Options{Kubectl: kubectl, Timeout: 30 * time.Second, Sink: &c})
+	res, err := Run(testCtx(t), deck, onShared(t, Options{Kubectl: kubectl, Timeout: 30 * time.Second, Sink: &c}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +164,7 @@ func TestSeedChapterPasses(t *testing.T) {
 	kubectl := needKubectl(t)
 	deck := loadChapter(t, testshared.Seed(t), nil)
 	var c collect
-	res, err := Run(testCtx(t), deck, Options{Kubectl: kubectl, Timeout: 30 * time.Second, Sink: &c})
+	res, err := Run(testCtx(t), deck, onSharedDefault(t, Options{Kubectl: kubectl, Timeout: 30 * time.Second, Sink: &c}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,45 +197,6 @@ func TestSeedChapterPasses(t *testing.T) {
 	}
 	if n := len(c.steps); n != 27 {
 		t.Errorf("%d steps ran, want 27", n)
-	}
-}
-
-// TestSeedWithEveryKubectl replays the seed chapter with each versioned
-// kubectl the machine offers (kubectl.1.27 … beside the host's kubectl),
-// since kubectl's requests changed between versions (discovery, protobuf).
-func TestSeedWithEveryKubectl(t *testing.T) {
-	if testing.Short() {
-		t.Skip("skipping in -short mode: replays the seed once per kubectl version")
-	}
-	host, err := exec.LookPath("kubectl")
-	if err != nil {
-		t.Skip("skipping: no kubectl on PATH, so no versioned kubectl.1.x beside it")
-	}
-	real, err := filepath.EvalSymlinks(host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	versions, _ := filepath.Glob(filepath.Join(filepath.Dir(real), "kubectl.1.*"))
-	if len(versions) == 0 {
-		t.Skipf("skipping: no versioned kubectl.1.x beside %s", real)
-	}
-	deck := loadChapter(t, testshared.Seed(t), nil)
-	for _, k := range versions {
-		t.Run(filepath.Base(k), func(t *testing.T) {
-			var c collect
-			res, err := Run(testCtx(t), deck, Options{Kubectl: k, Timeout: 30 * time.Second, Sink: &c})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, s := range c.steps {
-				if s.Status != report.Passed {
-					t.Errorf("step %s:%d %q: %s: %s\n%s", s.File, s.Line, s.Command, s.Status, s.Reason, s.Diff)
-				}
-			}
-			if res.Status != report.Passed || len(c.steps) != 27 {
-				t.Errorf("run %s with %d steps", res.Status, len(c.steps))
-			}
-		})
 	}
 }
 

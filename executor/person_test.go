@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/labrun/labrun/cluster/builtin/builtintest"
 	"github.com/labrun/labrun/internal/text"
 	"github.com/labrun/labrun/report"
 )
@@ -28,7 +29,7 @@ func replayPerson(t *testing.T, name string, wants []stepWant) *report.Run {
 	kubectl := needKubectl(t)
 	deck := loadChapter(t, "../fixtures/person/"+name, nil)
 	var c collect
-	res, err := Run(testCtx(t), deck, Options{Kubectl: kubectl, Timeout: 10 * time.Second, Sink: &c})
+	res, err := Run(testCtx(t), deck, onShared(t, Options{Kubectl: kubectl, Timeout: 10 * time.Second, Sink: &c}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,23 +142,23 @@ func TestKeysAndPrograms(t *testing.T) {
 // A NodePort placeholder takes the port of the service on the screen, and
 // an address next to it is node1's, in commands and in open.
 func TestNodePlaceholders(t *testing.T) {
+	node1 := builtintest.Shared(t).NodeAddress("node1")
 	res := replayPerson(t, "placeholders.md", []stepWant{
 		{line: 12, status: report.Passed},
 		{line: 18, status: report.Passed},
-		{line: 23, status: report.Passed, actual: "http://127.0.0.1:3"},
-		// The fake cluster does not proxy NodePorts: the open is refused,
-		// at the address and port filled in.
-		{line: 27, status: report.Failed, reason: "open http://127.0.0.1:3"},
+		{line: 23, status: report.Passed, actual: "http://" + node1 + ":3"},
+		// The built-in cluster serves the NodePort on node1's address.
+		{line: 27, status: report.Passed, actual: "Welcome to nginx!"},
 	})
 	steps := res.Chapters[0].Labs[0].Steps
 	port := regexp.MustCompile(`80:(3[0-9]{4})/TCP`).FindStringSubmatch(steps[1].Actual)
 	if port == nil {
 		t.Fatalf("no NodePort in the output of kubectl get service: %q", steps[1].Actual)
 	}
-	if want := "http://127.0.0.1:" + port[1] + "/"; !strings.Contains(steps[2].Actual, want) || steps[3].Command != "http://node1:"+port[1]+"/" {
+	if want := "http://" + node1 + ":" + port[1] + "/"; !strings.Contains(steps[2].Actual, want) || steps[3].Command != "http://node1:"+port[1]+"/" {
 		t.Errorf("filled in %q and %q, want the service's port %s", steps[2].Actual, steps[3].Command, port[1])
 	}
-	if subs := strings.Join(steps[2].Substituted, "; "); !strings.Contains(subs, "A.B.C.D → 127.0.0.1 (node1)") {
+	if subs := strings.Join(steps[2].Substituted, "; "); !strings.Contains(subs, "A.B.C.D → "+node1+" (node1)") {
 		t.Errorf("substitutions %q do not say the address is node1's", subs)
 	}
 }

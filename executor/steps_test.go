@@ -27,7 +27,9 @@ func TestEveryStepKind(t *testing.T) {
 		t.Fatalf("want two diagnostics, for the bad regex and the unknown directive; got %v", diags)
 	}
 	var c collect
-	res, err := Run(testCtx(t), deck, Options{Kubectl: kubectl, Timeout: 8 * time.Second, Sink: &c})
+	// 20 s a step: printing 2 MB takes more than 8 s under -race on a loaded
+	// 2-core machine; two steps wait for their timeout on purpose.
+	res, err := Run(testCtx(t), deck, onShared(t, Options{Kubectl: kubectl, Timeout: 20 * time.Second, Sink: &c}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +50,7 @@ func TestEveryStepKind(t *testing.T) {
 		{"key", "^C", report.Passed, "", 0},
 		{"check", "", report.Failed, "status 130", 0},
 		{"command", "sleep 100", report.Passed, "", 0},
-		{"wait", "this text never shows", report.Failed, "did not show on pane 0 within 8s", 0},
+		{"wait", "this text never shows", report.Failed, "did not show on pane 0 within 20s", 0},
 		{"command", `echo "the id is id-4242-x"`, report.Passed, "", 0},
 		{"copy", "id-[0-9]+-x", report.Passed, "", 0},
 		{"keys", "echo copied ", report.Passed, "", 0},
@@ -70,7 +72,7 @@ func TestEveryStepKind(t *testing.T) {
 		{"command", "echo back in pane 0", report.Passed, "", 0},
 		{"command", "exit 4", report.Failed, "exit", 0},
 		{"command", "echo a new shell", report.Passed, "", 0},
-		{"command", "sleep 1000", report.Failed, "timed out after 8s", 0},
+		{"command", "sleep 1000", report.Failed, "timed out after 20s", 0},
 		{"command", "yes labrun", report.Passed, "", 0},
 		{"command", "sleep 1000 &", report.Passed, "", 0},
 		{"command", "vim -u NONE note.txt", report.Passed, "", 0},

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/labrun/labrun/cluster/builtin/builtintest"
 	"github.com/labrun/labrun/internal/testshared"
 	"github.com/labrun/labrun/report"
 )
@@ -55,7 +56,7 @@ func TestSeedBrokenPromises(t *testing.T) {
 				return strings.Replace(s, tc.from, tc.to, 1)
 			})
 			var c collect
-			res, err := Run(testCtx(t), deck, Options{Kubectl: kubectl, Timeout: 30 * time.Second, Sink: &c})
+			res, err := Run(testCtx(t), deck, onSharedDefault(t, Options{Kubectl: kubectl, Timeout: 30 * time.Second, Sink: &c}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -106,7 +107,7 @@ func TestPlaceholders(t *testing.T) {
 	kubectl := needKubectl(t)
 	deck := loadChapter(t, "../fixtures/steps/placeholders.md", nil)
 	var c collect
-	if _, err := Run(testCtx(t), deck, Options{Kubectl: kubectl, Timeout: 30 * time.Second, Sink: &c}); err != nil {
+	if _, err := Run(testCtx(t), deck, onShared(t, Options{Kubectl: kubectl, Timeout: 30 * time.Second, Sink: &c})); err != nil {
 		t.Fatal(err)
 	}
 	if len(c.steps) != 3 {
@@ -118,7 +119,7 @@ func TestPlaceholders(t *testing.T) {
 		!strings.HasPrefix(logs.Command, "kubectl logs blue-") || strings.Contains(logs.Command, "xxxx") {
 		t.Errorf("logs step: %s %q, substituted %q: %s", logs.Status, logs.Command, logs.Substituted, logs.Reason)
 	}
-	if !strings.Contains(logs.Actual, `image "nginx" is simulated`) {
+	if !strings.Contains(logs.Actual, "nginx") || !strings.Contains(logs.Actual, "start worker process") {
 		t.Errorf("the logs of the substituted pod name: %q", logs.Actual)
 	}
 	none := c.steps[2]
@@ -131,19 +132,28 @@ func TestPlaceholders(t *testing.T) {
 // to the cluster's first node, and fails on an error status.
 func TestOpen(t *testing.T) {
 	kubectl := needKubectl(t)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	// A server on node1's address, as a NodePort would be.
+	node1 := builtintest.Shared(t).NodeAddress("node1")
+	ln, err := net.Listen("tcp", net.JoinHostPort(node1, "0"))
+	if err != nil {
+		t.Fatalf("listen on node1's address %s: %v", node1, err)
+	}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/" {
 			http.NotFound(w, r)
 			return
 		}
 		fmt.Fprintln(w, "hello from the node")
 	}))
+	srv.Listener.Close()
+	srv.Listener = ln
+	srv.Start()
 	defer srv.Close()
 	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
 	src := fmt.Sprintf("# Open\n\n---\n\n## Browse\n\n.lab[\n\n<!-- ```open http://node1:%s/``` -->\n\n<!-- ```open http://node1:%s/missing``` -->\n\n]\n", port, port)
 	deck := loadChapter(t, writeTemp(t, "open.md", src), nil)
 	var c collect
-	if _, err := Run(testCtx(t), deck, Options{Kubectl: kubectl, Timeout: 10 * time.Second, Sink: &c}); err != nil {
+	if _, err := Run(testCtx(t), deck, onShared(t, Options{Kubectl: kubectl, Timeout: 10 * time.Second, Sink: &c})); err != nil {
 		t.Fatal(err)
 	}
 	if len(c.steps) != 2 {
@@ -163,7 +173,7 @@ func TestFailFast(t *testing.T) {
 	src := "# Fail fast\n\n---\n\n## One\n\n.lab[\n\n```bash\nfalse\n```\n\n```bash\ntrue\n```\n\n]\n\n---\n\n## Two\n\n.lab[\n\n```bash\ntrue\n```\n\n]\n"
 	deck := loadChapter(t, writeTemp(t, "failfast.md", src), nil)
 	var c collect
-	res, err := Run(testCtx(t), deck, Options{Kubectl: kubectl, FailFast: true, Sink: &c})
+	res, err := Run(testCtx(t), deck, onShared(t, Options{Kubectl: kubectl, FailFast: true, Sink: &c}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/labrun/labrun/cluster/fake/busybox"
+	"github.com/labrun/labrun/cluster/busybox"
 	"github.com/labrun/labrun/cluster/network"
 	"github.com/labrun/labrun/cluster/node"
 	"github.com/labrun/labrun/cluster/upstream"

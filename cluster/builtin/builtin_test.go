@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/labrun/labrun/cluster/fake/busybox"
+	"github.com/labrun/labrun/cluster/busybox"
 	"github.com/labrun/labrun/cluster/upstream"
 	"github.com/labrun/labrun/cluster/upstream/upstreamtest"
 )

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/labrun/labrun/cluster/fake/busybox"
+	"github.com/labrun/labrun/cluster/busybox"
 )
 
 // The test binary doubles as the busybox executable of the containers.

@@ -17,16 +17,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/labrun/labrun/cluster/fake"
+	"github.com/labrun/labrun/cluster/builtin/builtintest"
 	"github.com/labrun/labrun/internal/proc"
-	"github.com/labrun/labrun/internal/testmain"
 )
 
-func TestMain(m *testing.M) { testmain.Main(m) }
+func TestMain(m *testing.M) { builtintest.Main(m) }
 
 // standin is a fake `kind` (and `docker`) on PATH: a shell script that logs
 // its arguments and, for `create cluster` and `get kubeconfig`, hands out the
-// kubeconfig of a fake cluster the test started, so the real kubectl works.
+// kubeconfig of the test binary's shared built-in cluster, so the real
+// kubectl works.
 type standin struct {
 	bin     string // directory put first on PATH
 	argsLog string
@@ -34,7 +34,7 @@ type standin struct {
 }
 
 type standinOpts struct {
-	kubeconfig string // fake cluster's kubeconfig
+	kubeconfig string // the cluster's kubeconfig, handed out as kind's
 	clusters   string // what `kind get clusters` prints
 	failCreate string // non-empty: create exits 1 printing this
 	hang       bool   // create hangs (after writing a pid to the fifo)
@@ -150,22 +150,11 @@ func kubectlPath(t *testing.T) string {
 	return p
 }
 
-func startFake(t *testing.T) *fake.Server {
+// clusterKubeconfig is the kubeconfig of the shared built-in cluster, the
+// stand-in's "kind cluster" (three nodes, as kind's default shape here).
+func clusterKubeconfig(t *testing.T) string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	srv, err := fake.Start(ctx, fake.Options{Dir: t.TempDir(), Nodes: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := srv.Close(ctx); err != nil {
-			t.Error(err)
-		}
-	})
-	return srv
+	return builtintest.Shared(t).Kubeconfig()
 }
 
 // syncBuf is a log the test reads after the code under test wrote it.
@@ -219,8 +208,7 @@ func TestCreateThenClose(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			kubectl := kubectlPath(t)
-			srv := startFake(t)
-			s := newStandin(t, standinOpts{kubeconfig: srv.Kubeconfig(), podman: tc.podman, dockerFail: tc.podman})
+			s := newStandin(t, standinOpts{kubeconfig: clusterKubeconfig(t), podman: tc.podman, dockerFail: tc.podman})
 			dir := t.TempDir()
 			var log syncBuf
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -357,8 +345,8 @@ func assertGone(t *testing.T, pid int) {
 
 func TestReuse(t *testing.T) {
 	kubectl := kubectlPath(t)
-	srv := startFake(t)
-	s := newStandin(t, standinOpts{kubeconfig: srv.Kubeconfig(), clusters: "other workshop"})
+	kc := clusterKubeconfig(t)
+	s := newStandin(t, standinOpts{kubeconfig: kc, clusters: "other workshop"})
 	dir := t.TempDir()
 	var log syncBuf
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -371,7 +359,7 @@ func TestReuse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, _ := os.ReadFile(srv.Kubeconfig())
+	want, _ := os.ReadFile(kc)
 	if !bytes.Equal(got, want) {
 		t.Errorf("run's kubeconfig is not kind's for the cluster")
 	}
@@ -395,8 +383,8 @@ func TestReuse(t *testing.T) {
 
 func TestKeep(t *testing.T) {
 	kubectl := kubectlPath(t)
-	srv := startFake(t)
-	s := newStandin(t, standinOpts{kubeconfig: srv.Kubeconfig()})
+	kc := clusterKubeconfig(t)
+	s := newStandin(t, standinOpts{kubeconfig: kc})
 	dir := t.TempDir()
 	var log syncBuf
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

@@ -12,18 +12,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/labrun/labrun/cluster/fake"
-	"github.com/labrun/labrun/internal/testmain"
+	"github.com/labrun/labrun/cluster/builtin/builtintest"
 )
 
-func TestMain(m *testing.M) { testmain.Main(m) }
+func TestMain(m *testing.M) { builtintest.Main(m) }
 
-// env is a fake cluster standing in for the user's real one, reached
-// through a user kubeconfig that also holds a second context.
+// env is the test binary's shared built-in cluster standing in for the
+// user's real one, reached through a user kubeconfig that also holds a
+// second context.
 type env struct {
 	kubectl string
-	userKC  string // the user's kubeconfig (a copy of the fake's)
+	userKC  string // the user's kubeconfig (a copy of the cluster's)
 	before  []byte
+	nodes   []string // the cluster's nodes
 }
 
 func setup(t *testing.T) *env {
@@ -35,20 +36,8 @@ func setup(t *testing.T) *env {
 		}
 		t.Skip("skipping: no kubectl on PATH: run `make kubectl` and put bin/ on PATH")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	srv, err := fake.Start(ctx, fake.Options{Dir: t.TempDir(), Nodes: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := srv.Close(ctx); err != nil {
-			t.Error(err)
-		}
-	})
-	b, err := os.ReadFile(srv.Kubeconfig())
+	c := builtintest.Shared(t)
+	b, err := os.ReadFile(c.Kubeconfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,9 +45,10 @@ func setup(t *testing.T) *env {
 	if err := os.WriteFile(user, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{kubectl: kubectl, userKC: user}
+	e := &env{kubectl: kubectl, userKC: user, nodes: c.Nodes()}
 	// A second context, so that --context and the current context differ.
-	e.kubectlOK(t, "--kubeconfig", user, "config", "set-context", "other", "--cluster", "labrun", "--user", "labrun", "--namespace", "kube-system")
+	authInfo := e.kubectlOK(t, "--kubeconfig", user, "config", "view", "-o", "jsonpath={.contexts[0].context.user}")
+	e.kubectlOK(t, "--kubeconfig", user, "config", "set-context", "other", "--cluster", "labrun", "--user", authInfo, "--namespace", "kube-system")
 	e.before, _ = os.ReadFile(user)
 	return e
 }
@@ -154,8 +144,8 @@ func TestOpen(t *testing.T) {
 			if got := e.namespacePhase(t, ns); got != "Active" {
 				t.Errorf("namespace %s is %q", ns, got)
 			}
-			if got := strings.Join(c.Nodes(), ","); got != "node1,node2" {
-				t.Errorf("nodes %q", got)
+			if got, want := strings.Join(c.Nodes(), ","), strings.Join(e.nodes, ","); got != want || want == "" {
+				t.Errorf("nodes %q, want the cluster's %q", got, want)
 			}
 			if err := c.Close(ctx); err != nil {
 				t.Fatal(err)

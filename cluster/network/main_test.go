@@ -15,11 +15,12 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 
-	"github.com/labrun/labrun/cluster/fake"
 	"github.com/labrun/labrun/cluster/images"
+	"github.com/labrun/labrun/cluster/upstream"
+	"github.com/labrun/labrun/cluster/upstream/upstreamtest"
 )
 
 // TestMain runs the tests in a network namespace of their own, made as
@@ -29,9 +30,6 @@ func TestMain(m *testing.M) {
 	if len(os.Args) > 1 && os.Args[1] == podExecOp {
 		os.Exit(podExec(os.Args[2:], os.Stderr)) // the pod helper, as labrun's main runs it
 	}
-	// The fake cluster does not stream a list's end as a bookmark; the
-	// real API server does, and client-go then asks for it.
-	os.Setenv("KUBE_FEATURE_WatchListClient", "false")
 	switch mode := CurrentMode(); {
 	case mode != Outside:
 		os.Unsetenv(envSetUp)
@@ -46,7 +44,25 @@ func TestMain(m *testing.M) {
 		}
 		fmt.Fprintf(os.Stderr, "the network tests run outside a namespace: %v\n", err)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if shared.cp != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		if err := shared.cp.Close(ctx); err != nil {
+			fmt.Fprintf(os.Stderr, "stop the shared control plane: %v\n", err)
+			code = 1
+		}
+		cancel()
+	}
+	os.Exit(code)
+}
+
+// shared is the test binary's one control plane (a start costs seconds
+// and hundreds of MB); TestMain stops it.
+var shared struct {
+	once sync.Once
+	cp   *upstream.ControlPlane
+	err  error
+	skip string
 }
 
 // inNamespace skips (or fails, under CI) a test that needs the namespace.
@@ -61,27 +77,95 @@ func inNamespace(t testing.TB) {
 	t.Skip("no network namespace could be made here (see the first lines of the output)")
 }
 
-// cluster is an API server for the network to follow: the built-in fake
-// one until the real control plane lands in this package's tests.
+// cluster is an API server for the network to follow: the test binary's
+// shared real control plane (started inside the namespace, so its
+// listeners are part of what the tests see before and after). The network
+// tests work in "default", as the DNS names they resolve say, so each test
+// deletes the Services and EndpointSlices it made there when it ends, and
+// the next test's network starts from the control plane's own objects.
 func cluster(t testing.TB) kubernetes.Interface {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	s, err := fake.Start(ctx, fake.Options{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
+	shared.once.Do(func() {
+		bin, err := upstreamtest.Binary()
+		if err != nil {
+			shared.skip = err.Error()
+			return
+		}
+		opts := upstream.Options{Binary: bin, Timeout: 5 * time.Minute}
+		if CurrentMode() != Outside {
+			// The namespace has no default route for the API server to
+			// take its advertised address from: node1's, as a run's
+			// built-in cluster does.
+			opts.BindAddress = NodeIP(1)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		shared.cp, shared.err = upstream.Start(ctx, opts)
+		if shared.err == nil {
+			shared.err = registerNodes(ctx, shared.cp)
+		}
+	})
+	if shared.skip != "" {
+		upstreamtest.SkipOrFail(t, shared.skip)
 	}
-	t.Cleanup(func() { _ = s.Close(context.Background()) })
-	cfg, err := clientcmd.BuildConfigFromFlags("", s.Kubeconfig())
-	if err != nil {
-		t.Fatal(err)
+	if shared.err != nil {
+		t.Fatalf("start the control plane: %v", shared.err)
 	}
+	cfg := shared.cp.RESTConfig()
 	cfg.QPS, cfg.Burst = 1000, 1000
 	c, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { cleanDefault(t, c) })
 	return c
+}
+
+// registerNodes makes node1…node3 with their addresses, as the built-in
+// cluster's node agents do, for the NodePorts and the DNS to follow.
+func registerNodes(ctx context.Context, cp *upstream.ControlPlane) error {
+	c, err := kubernetes.NewForConfig(cp.RESTConfig())
+	if err != nil {
+		return err
+	}
+	for i := 1; i <= 3; i++ {
+		// Create ignores a status: the addresses are the status's.
+		nd, err := c.CoreV1().Nodes().Create(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("node%d", i)}}, metav1.CreateOptions{})
+		if err != nil {
+			return fmt.Errorf("register a node: %w", err)
+		}
+		// A patch: the controller manager writes the node too.
+		patch := fmt.Sprintf(`{"status":{"addresses":[{"type":"InternalIP","address":%q},{"type":"Hostname","address":%q}]}}`, NodeIP(i), nd.Name)
+		if _, err := c.CoreV1().Nodes().Patch(ctx, nd.Name, types.MergePatchType, []byte(patch), metav1.PatchOptions{}, "status"); err != nil {
+			return fmt.Errorf("node %s's addresses: %w", nd.Name, err)
+		}
+	}
+	return nil
+}
+
+// cleanDefault deletes what a test made in "default": every Service but
+// the API server's own, and the EndpointSlices the tests write by hand.
+func cleanDefault(t testing.TB, c kubernetes.Interface) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	svcs, err := c.CoreV1().Services("default").List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Errorf("list the test's Services: %v", err)
+		return
+	}
+	for _, s := range svcs.Items {
+		if s.Name == "kubernetes" {
+			continue
+		}
+		if err := c.CoreV1().Services("default").Delete(ctx, s.Name, metav1.DeleteOptions{}); err != nil {
+			t.Errorf("delete Service %s: %v", s.Name, err)
+		}
+	}
+	sel := metav1.ListOptions{LabelSelector: discoveryv1.LabelServiceName + "!=kubernetes"}
+	if err := c.DiscoveryV1().EndpointSlices("default").DeleteCollection(ctx, metav1.DeleteOptions{}, sel); err != nil {
+		t.Errorf("delete the test's EndpointSlices: %v", err)
+	}
 }
 
 func startNetwork(t testing.TB, c kubernetes.Interface, log io.Writer) *Network {

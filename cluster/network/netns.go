@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -73,10 +74,11 @@ const (
 )
 
 const (
-	envMode   = "LABRUN_NETNS"       // Root or User in the namespace's processes
-	envDir    = "LABRUN_NETNS_DIR"   // the namespace's /etc files
-	envOff    = "LABRUN_NETNS_OFF"   // set (to anything) to never enter
-	envSetUp  = "LABRUN_NETNS_SETUP" // set for the namespace's first process only
+	envMode   = "LABRUN_NETNS"         // Root or User in the namespace's processes
+	envDir    = "LABRUN_NETNS_DIR"     // the namespace's /etc files
+	envOff    = "LABRUN_NETNS_OFF"     // set (to anything) to never enter
+	envSetUp  = "LABRUN_NETNS_SETUP"   // set for the namespace's first process only
+	envHostFD = "LABRUN_NETNS_HOST_FD" // the host listener's descriptor (HostListener)
 	podExecOp = "__labrun-pod-exec"
 )
 
@@ -151,6 +153,44 @@ func wantsNamespace(args []string) bool {
 	return true
 }
 
+// HostListener is the listener on the host's 127.0.0.1 that Enter opened
+// before entering the namespace for `cluster start`, so that the cluster it
+// serves inside can be reached from the host: a socket keeps the network
+// namespace it was made in. It is nil when there is none (outside a
+// namespace, or for other commands); a second call returns nil too.
+func HostListener() (net.Listener, error) {
+	fd := os.Getenv(envHostFD)
+	if fd == "" {
+		return nil, nil
+	}
+	os.Unsetenv(envHostFD)
+	n, err := strconv.Atoi(fd)
+	if err != nil {
+		return nil, fmt.Errorf("%s=%q: %w", envHostFD, fd, err)
+	}
+	f := os.NewFile(uintptr(n), "host-listener")
+	defer f.Close()
+	ln, err := net.FileListener(f)
+	if err != nil {
+		return nil, fmt.Errorf("the host listener: %w", err)
+	}
+	return ln, nil
+}
+
+// hostListener opens the listener HostListener hands to the namespace's
+// process, for `cluster start` only: a run needs no way in from the host.
+func hostListener(args []string) (*os.File, error) {
+	if len(args) < 2 || args[1] != "cluster" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("a listener on the host for the cluster: %w", err)
+	}
+	defer ln.Close()
+	return ln.(*net.TCPListener).File()
+}
+
 // runInside starts this program again in new network, mount and UTS
 // namespaces (and a user namespace when not root), forwards signals to it,
 // and returns its exit code once it has ended.
@@ -190,6 +230,15 @@ func runInside(args []string, stderr io.Writer) (int, error) {
 		Stdout:      os.Stdout,
 		Stderr:      os.Stderr,
 		SysProcAttr: attr,
+	}
+	host, err := hostListener(args)
+	if err != nil {
+		return 0, err
+	}
+	if host != nil {
+		defer host.Close() // the child has its own copy
+		cmd.ExtraFiles = []*os.File{host}
+		cmd.Env = append(cmd.Env, envHostFD+"=3")
 	}
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)

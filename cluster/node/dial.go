@@ -9,8 +9,9 @@ import (
 )
 
 // dialPod connects to a pod's port without ever sending a packet off this
-// machine: to the pod IP only when it is an address of this host (the
-// run's network namespace makes it one), else to the same port on
+// machine: to the pod IP when it answers here (in the run's network
+// namespace every pod address is local, routed to lo rather than assigned
+// to an interface; or an address of this host), else to the same port on
 // loopback, where a container without a namespace of its own listens.
 func dialPod(ctx context.Context, podIP string, port int) (net.Conn, error) {
 	var d net.Dialer

@@ -90,7 +90,11 @@ func (k *kubelet) observe(ctx context.Context, o any) {
 		w.terminate(time.Duration(deref64(pod.DeletionGracePeriodSeconds, 0))*time.Second, true)
 		return
 	}
-	if w != nil || pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
+	if w != nil {
+		w.addEphemeral(pod.Spec.EphemeralContainers)
+		return
+	}
+	if pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
 		return
 	}
 	k.mu.Lock()
@@ -230,6 +234,11 @@ type podWorker struct {
 
 	mu         sync.Mutex
 	containers []*containerRun
+	// ephemeral are the containers `kubectl debug` adds to the running
+	// pod: run once each, never restarted, no part of its phase or
+	// readiness; ephWG waits for them.
+	ephemeral  []*containerRun
+	ephWG      sync.WaitGroup
 	initDone   bool
 	phase      corev1.PodPhase
 	conds      map[corev1.PodConditionType]*corev1.PodCondition
@@ -264,7 +273,7 @@ func newPodWorker(k *kubelet, pod *corev1.Pod) *podWorker {
 func (w *podWorker) container(name string) *containerRun {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for _, c := range w.containers {
+	for _, c := range w.allLocked() {
 		if c.spec.Name == name {
 			return c
 		}
@@ -285,7 +294,7 @@ func (w *podWorker) terminate(grace time.Duration, del bool) {
 	w.stopOnce.Do(func() { close(w.stop) })
 	// A shorter grace on a second delete must cut the wait short.
 	w.mu.Lock()
-	cs := append([]*containerRun(nil), w.containers...)
+	cs := w.allLocked()
 	w.mu.Unlock()
 	for _, c := range cs {
 		c.regrace()
@@ -301,9 +310,47 @@ func (w *podWorker) graceDeadline() time.Time {
 	return w.deadline
 }
 
+// allLocked is every container of the pod, ephemeral ones last.
+func (w *podWorker) allLocked() []*containerRun {
+	return append(append([]*containerRun(nil), w.containers...), w.ephemeral...)
+}
+
+// addEphemeral starts the ephemeral containers in specs not started yet,
+// as the kubelet does once the pod's spec has them; a pod that has
+// finished starts none.
+func (w *podWorker) addEphemeral(specs []corev1.EphemeralContainer) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, e := range specs {
+		if w.isFinished || !w.initDone || w.stopping() {
+			return
+		}
+		known := false
+		for _, c := range w.ephemeral {
+			known = known || c.spec.Name == e.Name
+		}
+		if known {
+			continue
+		}
+		c := &containerRun{w: w, spec: corev1.Container(e.EphemeralContainerCommon), ephemeral: true,
+			state: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}}}
+		w.ephemeral = append(w.ephemeral, c)
+		w.ephWG.Add(1)
+		go func() {
+			defer w.ephWG.Done()
+			for _, d := range []string{"tmp", "etc", "var", "root"} {
+				if err := os.MkdirAll(filepath.Join(c.root(), d), 0o755); err != nil {
+					w.k.a.logf("pod %s/%s: %v", w.pod.Namespace, w.pod.Name, err)
+				}
+			}
+			c.runOnce()
+		}()
+	}
+}
+
 func (w *podWorker) killAll() {
 	w.mu.Lock()
-	cs := append([]*containerRun(nil), w.containers...)
+	cs := w.allLocked()
 	w.mu.Unlock()
 	for _, c := range cs {
 		c.signal(syscall.SIGKILL)
@@ -415,7 +462,22 @@ func (w *podWorker) run() {
 	}
 	w.mu.Lock()
 	w.isFinished = true
+	eph := append([]*containerRun(nil), w.ephemeral...)
 	w.mu.Unlock()
+	// The pod is done: its debug containers go with it (one may still be
+	// starting, so the kill repeats until all have ended).
+	ephDone := make(chan struct{})
+	go func() { w.ephWG.Wait(); close(ephDone) }()
+	for ended := false; !ended; {
+		for _, c := range eph {
+			c.signal(syscall.SIGKILL)
+		}
+		select {
+		case <-ephDone:
+			ended = true
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 	w.finalPhase()
 	w.sync()
 	if !w.stopping() {
@@ -516,6 +578,11 @@ func (w *podWorker) sync() {
 			st.Conditions = append(st.Conditions, *c)
 		}
 	}
+	for _, c := range w.ephemeral {
+		cs := c.statusLocked()
+		cs.Ready = false // an ephemeral container is never ready
+		st.EphemeralContainerStatuses = append(st.EphemeralContainerStatuses, cs)
+	}
 	for _, c := range w.containers {
 		cs := c.statusLocked()
 		if c.init {
@@ -555,9 +622,10 @@ func (w *podWorker) event(typ, reason, msg, fieldPath string) {
 
 // containerRun is one container of a pod and its successive instances.
 type containerRun struct {
-	w    *podWorker
-	spec corev1.Container
-	init bool
+	w         *podWorker
+	spec      corev1.Container
+	init      bool
+	ephemeral bool // added by kubectl debug: no probes, no restarts
 
 	// guarded by w.mu
 	state     corev1.ContainerState
@@ -754,6 +822,9 @@ func (c *containerRun) backoff() bool {
 }
 
 func (c *containerRun) fieldPath() string {
+	if c.ephemeral {
+		return fmt.Sprintf("spec.ephemeralContainers{%s}", c.spec.Name)
+	}
 	if c.init {
 		return fmt.Sprintf("spec.initContainers{%s}", c.spec.Name)
 	}
@@ -804,7 +875,7 @@ func (c *containerRun) runOnce() int {
 	c.lastState = c.stateAsLast()
 	c.state = corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}}
 	hasReadiness := c.spec.ReadinessProbe != nil
-	c.ready = !c.init && !hasReadiness && c.spec.StartupProbe == nil
+	c.ready = !c.init && !c.ephemeral && !hasReadiness && c.spec.StartupProbe == nil
 	var listening <-chan struct{}
 	if b, ok := inst.(*builtinInstance); ok && c.ready && b.listening != nil {
 		// A workshop image is Ready once it answers on its ports, not a
@@ -813,7 +884,7 @@ func (c *containerRun) runOnce() int {
 		c.ready, listening = false, b.listening
 	}
 	c.started = c.spec.StartupProbe == nil
-	if !c.init && w.phase == corev1.PodPending && w.initDone {
+	if !c.init && !c.ephemeral && w.phase == corev1.PodPending && w.initDone {
 		w.phase = corev1.PodRunning
 	}
 	w.updateReadyLocked()
@@ -822,7 +893,7 @@ func (c *containerRun) runOnce() int {
 	w.event(corev1.EventTypeNormal, "Started", "Started container "+c.spec.Name, c.fieldPath())
 	w.sync()
 	probeCtx, stopProbes := context.WithCancel(w.ctx)
-	if !c.init {
+	if !c.init && !c.ephemeral {
 		go c.probe(probeCtx, inst)
 	}
 	if listening != nil {

@@ -13,19 +13,18 @@ import (
 
 	"github.com/labrun/labrun/cluster"
 	"github.com/labrun/labrun/cluster/builtin"
-	"github.com/labrun/labrun/cluster/fake"
 	"github.com/labrun/labrun/cluster/kind"
 	"github.com/labrun/labrun/cluster/kubeconfig"
 	"github.com/labrun/labrun/cluster/upstream"
 )
 
 // Modes lists the values Spec.Mode takes, for help and error texts.
-const Modes = "fake, builtin, kind, kind:NAME, kubeconfig or kubeconfig:CONTEXT"
+const Modes = "builtin, kind, kind:NAME, kubeconfig or kubeconfig:CONTEXT"
 
 // Spec is everything any cluster needs to start; each mode reads its part.
 type Spec struct {
-	// Mode is "fake" (default), "builtin" (the real control plane with
-	// labrun's simulated nodes), "kind" (a cluster created for the run),
+	// Mode is "builtin" (default: the real control plane with labrun's
+	// simulated nodes), "kind" (a cluster created for the run),
 	// "kind:NAME" (an existing kind cluster, left in place), "kubeconfig" or
 	// "kubeconfig:CONTEXT" (an existing cluster, in a namespace of the run's).
 	Mode string
@@ -34,10 +33,8 @@ type Spec struct {
 	Dir string
 	// Kubectl is the kubectl the cluster is checked with.
 	Kubectl string
-	// Nodes is the node count of the fake and built-in clusters.
+	// Nodes is the built-in cluster's node count.
 	Nodes int
-	// Seed makes the fake cluster's generated names reproducible.
-	Seed int64
 	// Keep leaves a kind cluster the run created in place.
 	Keep bool
 	// Namespace is the namespace a kubeconfig run uses (and keeps).
@@ -51,17 +48,15 @@ type Spec struct {
 	ControlPlaneDir string
 	// Log receives diagnostics (kind's progress, notes); nil discards them.
 	Log io.Writer
-	// RequestLog receives the fake cluster's request log; nil discards it.
-	RequestLog io.Writer
 }
 
 // Cluster starts or opens the cluster spec names. Its errors say which
 // --cluster failed; what failed inside comes from the mode's package.
 func Cluster(ctx context.Context, spec Spec) (cluster.Cluster, error) {
-	mode, name, _ := strings.Cut(spec.Mode, ":")
-	if mode == "" {
-		mode = "fake"
+	if spec.Mode == "" {
+		spec.Mode = "builtin"
 	}
+	mode, name, _ := strings.Cut(spec.Mode, ":")
 	if spec.ControlPlaneDir != "" && mode != "builtin" {
 		return nil, fmt.Errorf("--control-plane is for --cluster builtin, not %s", spec.Mode)
 	}
@@ -73,16 +68,11 @@ func Cluster(ctx context.Context, spec Spec) (cluster.Cluster, error) {
 		err error
 	)
 	switch mode {
-	case "fake":
-		if name != "" {
-			return nil, fmt.Errorf("--cluster %s: the fake cluster takes no name", spec.Mode)
-		}
-		cl, err = fake.Start(ctx, fake.Options{Dir: spec.Dir, Seed: spec.Seed, Nodes: spec.Nodes, Log: spec.RequestLog})
 	case "builtin":
 		if name != "" {
 			return nil, fmt.Errorf("--cluster %s: the built-in cluster takes no name", spec.Mode)
 		}
-		cl, err = builtin.Start(ctx, builtin.Options{Dir: spec.Dir, Nodes: spec.Nodes, Log: spec.RequestLog,
+		cl, err = builtin.Start(ctx, builtin.Options{Dir: spec.Dir, Nodes: spec.Nodes,
 			Upstream: upstream.Options{ControlPlaneDir: spec.ControlPlaneDir}})
 	case "kind":
 		cl, err = kind.Create(ctx, kind.Options{Dir: spec.Dir, Name: name, Keep: spec.Keep,

@@ -65,8 +65,9 @@ func TestStepThroughPty(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	codec := make(chan int, 1)
+	args := onShared(t, []string{"step", "../../fixtures/authors/colours.md"})
 	go func() {
-		codec <- execute(ctx, []string{"step", "../../fixtures/authors/colours.md"}, streams{in: tty, out: tty, err: tty})
+		codec <- execute(ctx, args, streams{in: tty, out: tty, err: tty})
 	}()
 	waitFor := func(what string, ok func(string) bool) string {
 		t.Helper()
@@ -148,7 +149,7 @@ func TestStepThroughPty(t *testing.T) {
 func TestStepPlainPrompts(t *testing.T) {
 	needKubectl(t)
 	var out, errs bytes.Buffer
-	code := execute(context.Background(), []string{"step", "../../fixtures/authors/broken.md"},
+	code := execute(context.Background(), onShared(t, []string{"step", "../../fixtures/authors/broken.md"}),
 		streams{in: strings.NewReader("\n\n"), out: &out, err: &errs})
 	if code != 1 {
 		t.Errorf("exit %d, want 1 (the fixture's expected output is wrong)\n%s\n%s", code, out.String(), errs.String())
@@ -200,8 +201,9 @@ func TestWatchReplaysFromChangedSlide(t *testing.T) {
 	defer cancel()
 	var out, errs syncBuffer
 	codec := make(chan int, 1)
+	args := onShared(t, []string{"watch", "--color", "never", "--poll", "100ms", path})
 	go func() {
-		codec <- execute(ctx, []string{"watch", "--color", "never", "--poll", "100ms", path}, streams{in: strings.NewReader(""), out: &out, err: &errs})
+		codec <- execute(ctx, args, streams{in: strings.NewReader(""), out: &out, err: &errs})
 	}()
 	waitCount := func(what string, n int) time.Time {
 		t.Helper()
@@ -268,8 +270,9 @@ func TestStepInterruptedAtPrompt(t *testing.T) {
 	defer cancel(nil)
 	var out, errs syncBuffer
 	codec := make(chan int, 1)
+	args := onShared(t, []string{"step", "../../fixtures/authors/colours.md"})
 	go func() {
-		codec <- execute(ctx, []string{"step", "../../fixtures/authors/colours.md"}, streams{in: pr, out: &out, err: &errs})
+		codec <- execute(ctx, args, streams{in: pr, out: &out, err: &errs})
 	}()
 	deadline := time.Now().Add(90 * time.Second)
 	for !strings.Contains(out.String(), "[Enter] run") {
@@ -293,7 +296,7 @@ func TestStepInterruptedAtPrompt(t *testing.T) {
 func TestStepContinueLastsOneLab(t *testing.T) {
 	needKubectl(t)
 	var out, errs bytes.Buffer
-	code := execute(context.Background(), []string{"step", "../../fixtures/authors/colours.md"},
+	code := execute(context.Background(), onShared(t, []string{"step", "../../fixtures/authors/colours.md"}),
 		streams{in: strings.NewReader("c\n\nc\n"), out: &out, err: &errs})
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errs.String())

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/hinshun/vt10x"
+
+	"github.com/labrun/labrun/cluster/builtin/builtintest"
 )
 
 // sharedFile finds a file of ../shared beside the repository (the module
@@ -166,11 +168,14 @@ func TestBrowserCheckCatchesExternalRequests(t *testing.T) {
 // saw.
 func TestSeedHTMLReportAndCast(t *testing.T) {
 	needKubectl(t)
+	// The shared cluster's default namespace: the seed's `kubectl get all`
+	// shows service/kubernetes, which a namespace of the run's own lacks.
+	ns := builtintest.DefaultNamespace(t, builtintest.Shared(t))
 	seed := sharedFile(t, "seed/kubectl-run.md")
 	dir := t.TempDir()
 	html := filepath.Join(dir, "report.html")
 	casts := filepath.Join(dir, "casts")
-	code, out, errs := labrun(t, "run", "--color", "never", "--seed", "1", "--record", casts, "--report", "html="+html, seed)
+	code, out, errs := labrun(t, "run", "--namespace", ns, "--color", "never", "--record", casts, "--report", "html="+html, seed)
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
 	}

@@ -14,9 +14,11 @@ func newDoctorCmd(st streams) *cobra.Command {
 	return &cobra.Command{
 		Use:   "doctor [DECK...]",
 		Short: "Check that this machine has what runs need, and say how to get what is missing",
-		Long: `Check for bash, a kubectl (on PATH or bin/kubectl beside labrun), watch and
-curl, and for the optional jq, kind and a container engine (needed only for
---cluster kind). For each missing piece, say how to install it on Debian,
+		Long: `Check for bash, a kubectl (on PATH or bin/kubectl beside labrun), watch,
+curl and labrun-k8s (the built-in cluster's control plane, which every run
+uses unless --cluster says otherwise: make controlplane builds it), and for
+the optional jq, kind and a container engine (needed only for --cluster
+kind). For each missing piece, say how to install or build it on Debian,
 Ubuntu and macOS.
 
 Given decks or chapters, also list every program their lab commands call,

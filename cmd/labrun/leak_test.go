@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -19,8 +20,11 @@ import (
 // is made a child subreaper: every process labrun starts, directly or through
 // shells, setsid and `&`, that outlives it is reparented here, where the test
 // finds it. Runs that time out and runs interrupted by SIGINT are covered.
+// Each run starts a built-in cluster of its own, the default, in a network
+// namespace of its own (the shared cluster's holds the cluster DNS address).
 func TestNoProcessSurvives(t *testing.T) {
 	needKubectl(t)
+	needControlPlane(t) // each run starts a built-in cluster of its own
 	if os.Getenv("LABRUN_LEAKTEST_CHILD") != "" {
 		t.Skip("already inside the leak test")
 	}
@@ -40,7 +44,12 @@ func TestNoProcessSurvives(t *testing.T) {
 			args = append(args, "../../fixtures/leak/leak.md")
 			cmd := exec.Command(os.Args[0], args...)
 			tmp := t.TempDir()
-			cmd.Env = append(os.Environ(), "LABRUN_LEAKTEST_CHILD=1", "TMPDIR="+tmp)
+			// Not the test binary's network namespace: the child enters one
+			// of its own, as labrun does.
+			env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "LABRUN_NETNS") })
+			cmd.Env = append(env, "LABRUN_LEAKTEST_CHILD=1", "TMPDIR="+tmp)
+			// The shared cluster's processes, if it runs, are ours already.
+			before := orphans(t)
 			stdout, err := cmd.StdoutPipe()
 			if err != nil {
 				t.Fatal(err)
@@ -83,7 +92,10 @@ func TestNoProcessSurvives(t *testing.T) {
 			}
 			// Anything left is now our child. Allow processes being killed time to die.
 			var left []string
-			waitFor(t, func() bool { left = orphans(t); return len(left) == 0 })
+			waitFor(t, func() bool {
+				left = slices.DeleteFunc(orphans(t), func(p string) bool { return slices.Contains(before, p) })
+				return len(left) == 0
+			})
 			if len(left) > 0 {
 				t.Errorf("processes outlived labrun:\n%s", strings.Join(left, "\n"))
 				for _, l := range left {

@@ -4,7 +4,7 @@ package main
 import (
 	"os"
 
-	"github.com/labrun/labrun/cluster/fake/busybox"
+	"github.com/labrun/labrun/cluster/busybox"
 	"github.com/labrun/labrun/cluster/network"
 )
 
@@ -13,7 +13,7 @@ func main() {
 	if code, exited := network.Enter(os.Args, os.Stderr); exited {
 		os.Exit(code)
 	}
-	// The fake cluster's containers run labrun's built-in busybox applets
+	// The built-in cluster's containers run labrun's own busybox applets
 	// through links named after them (ping, sleep...).
 	if code, ok := busybox.Dispatch(os.Args); ok {
 		os.Exit(code)

@@ -6,19 +6,22 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/labrun/labrun/cluster"
-	"github.com/labrun/labrun/internal/testmain"
+	"github.com/labrun/labrun/cluster/builtin/builtintest"
+	"github.com/labrun/labrun/cluster/upstream/upstreamtest"
 	"github.com/labrun/labrun/report"
 )
 
-// The test binary doubles as the busybox the fake cluster's containers run.
+// The tests share one built-in cluster, in a network namespace of the test
+// binary's own; the binary doubles as the busybox its containers run.
 func TestMain(m *testing.M) {
 	// Commands that run labrun itself (git bisect run) run this binary.
-	testmain.Main(m, func() (int, bool) {
+	builtintest.Main(m, func() (int, bool) {
 		if os.Getenv("LABRUN_TEST_AS_MAIN") != "" && len(os.Args) > 1 && !strings.HasPrefix(os.Args[1], "-test.") {
 			return Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr), true
 		}
@@ -26,7 +29,8 @@ func TestMain(m *testing.M) {
 	})
 }
 
-// labrun runs the CLI in-process and returns its exit code and outputs.
+// labrun runs the CLI in-process and returns its exit code and outputs. A
+// replay runs on the test binary's shared cluster (see onShared).
 func labrun(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	return labrunEnv(t, context.Background(), nil, args...)
@@ -46,8 +50,51 @@ func labrunEnv(t *testing.T, ctx context.Context, env map[string]string, args ..
 	if env != nil {
 		st.getenv = func(k string) string { return env[k] }
 	}
-	code := execute(ctx, args, st)
+	code := execute(ctx, onShared(t, args), st)
 	return code, out.String(), errw.String()
+}
+
+// labrunOwn is labrun without onShared: a run starts whatever cluster its
+// flags say, the built-in one by default, or fails before any starts.
+func labrunOwn(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errw bytes.Buffer
+	code := execute(context.Background(), args, streams{in: strings.NewReader(""), out: &out, err: &errw})
+	return code, out.String(), errw.String()
+}
+
+// onShared points a command that replays (run, step, regress, bisect,
+// watch) at the test binary's one built-in cluster, as `--cluster
+// kubeconfig --kubeconfig FILE`, so that each run works in a namespace of
+// its own instead of starting a cluster: a second built-in cluster cannot
+// start in the test binary's network namespace, whose cluster DNS address
+// the shared one holds. Commands that name a --cluster keep it.
+func onShared(t *testing.T, args []string) []string {
+	t.Helper()
+	if len(args) == 0 || !slices.Contains([]string{"run", "step", "regress", "bisect", "watch"}, args[0]) ||
+		slices.ContainsFunc(args, func(a string) bool { return a == "--cluster" || strings.HasPrefix(a, "--cluster=") }) {
+		return args
+	}
+	kubeconfig := builtintest.Shared(t).Kubeconfig()
+	if args[0] == "watch" {
+		// watch has no --kubeconfig: the kubeconfig run reads $KUBECONFIG.
+		t.Setenv("KUBECONFIG", kubeconfig)
+		return append([]string{args[0], "--cluster", "kubeconfig"}, args[1:]...)
+	}
+	return append([]string{args[0], "--cluster", "kubeconfig", "--kubeconfig", kubeconfig}, args[1:]...)
+}
+
+// needControlPlane makes labrun-k8s findable for a run that starts a
+// built-in cluster of its own: bin/ at the module root, where make puts it,
+// goes at the end of PATH. Without one the test skips saying why (fails
+// under CI).
+func needControlPlane(t *testing.T) {
+	t.Helper()
+	bin, err := upstreamtest.Binary()
+	if err != nil {
+		upstreamtest.SkipOrFail(t, err.Error())
+	}
+	t.Setenv("PATH", os.Getenv("PATH")+string(os.PathListSeparator)+filepath.Dir(bin))
 }
 
 func needKubectl(t *testing.T) {
@@ -119,10 +166,48 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"run", "--slide", "0", "x.md"}, `--slide "0": slide numbers are whole numbers from 1`},
 		{[]string{"run", "--slide", "-1", "x.md"}, `--slide "-1": slide numbers are whole numbers from 1`},
 		{[]string{"run", "--color", "sometimes", "x.md"}, `--color "sometimes": want auto, always or never`},
+		{[]string{"run", "--nodes", "0", "x.md"}, "--nodes 0: the built-in cluster needs at least one node"},
+		{[]string{"run", "--seed", "1", "x.md"}, "unknown flag: --seed"},
 	} {
-		code, _, errs := labrun(t, tc.args...)
+		code, _, errs := labrunOwn(t, tc.args...)
 		if code != 2 || !strings.Contains(errs, tc.want) {
 			t.Errorf("labrun %v: exit %d, stderr %q; want 2 and %q", tc.args, code, errs, tc.want)
+		}
+	}
+}
+
+// A machine without labrun-k8s: the run stops before any lab with exit 2,
+// says how to build it or what --control-plane wants, and leaves nothing on
+// disk.
+func TestRunWithoutControlPlane(t *testing.T) {
+	needKubectl(t)
+	kubectl, err := cluster.FindKubectl("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	t.Setenv("PATH", t.TempDir()) // no labrun-k8s there; the test binary has none beside it
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{nil, []string{"--cluster builtin: labrun-k8s not found beside labrun nor on PATH: run `make controlplane` in labrun's source tree",
+			"several minutes on 2 cores the first time", "or pass --control-plane DIR"}},
+		{[]string{"--control-plane", "/nonexistent"}, []string{"--cluster builtin: ", "/nonexistent has no executable etcd, kube-apiserver"}},
+	} {
+		args := append([]string{"run", "--kubectl", kubectl}, tc.args...)
+		code, out, errs := labrunOwn(t, append(args, "../../fixtures/demo/pingpong.md")...)
+		if code != 2 {
+			t.Errorf("%v: exit %d, want 2\n%s\n%s", tc.args, code, out, errs)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(errs, w) {
+				t.Errorf("%v: stderr lacks %q:\n%s", tc.args, w, errs)
+			}
+		}
+		if left, _ := filepath.Glob(filepath.Join(tmp, "*")); len(left) > 0 {
+			t.Errorf("%v: left on disk: %v", tc.args, left)
 		}
 	}
 }
@@ -185,8 +270,8 @@ func TestRunReports(t *testing.T) {
 	}
 	// What reproduces the run.
 	if !reflect.DeepEqual(run.Deck, []string{"../../fixtures/demo/pingpong.md"}) || run.Version != "(devel)" ||
-		run.Timeout != time.Minute || run.KubectlVersion == "" || run.ServerVersion == "" || run.Cluster != "fake" ||
-		!reflect.DeepEqual(run.CommandLine[:3], []string{"labrun", "run", "-q"}) {
+		run.Timeout != time.Minute || run.KubectlVersion == "" || run.ServerVersion == "" || run.Cluster != "kubeconfig" ||
+		!reflect.DeepEqual(run.CommandLine[:2], []string{"labrun", "run"}) || !slices.Contains(run.CommandLine, "-q") {
 		t.Errorf("JSON report: deck %q, version %q, timeout %v, kubectl %q, server %q, cluster %q, command line %q",
 			run.Deck, run.Version, run.Timeout, run.KubectlVersion, run.ServerVersion, run.Cluster, run.CommandLine)
 	}

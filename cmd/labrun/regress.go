@@ -429,7 +429,9 @@ usage error or when a run could not take place.`,
 
 // addReplayFlags are the run flags that regress and bisect pass on.
 func addReplayFlags(fl *pflag.FlagSet, f *runFlags) {
-	fl.StringVar(&f.cluster, "cluster", "fake", "cluster to run against, as for labrun run")
+	fl.StringVar(&f.cluster, "cluster", "builtin", "cluster to run against, as for labrun run")
+	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "with --cluster kubeconfig: read the context from this `FILE`, as for labrun run")
+	fl.StringVar(&f.controlPlane, "control-plane", "", "with --cluster builtin: the control-plane binaries in this `DIR`, as for labrun run")
 	fl.StringVar(&f.kubectl, "kubectl", "", "kubectl to use")
 	fl.DurationVar(&f.timeout, "timeout", 60*time.Second, "time limit for each step")
 	fl.StringVar(&f.chapter, "chapter", "", "replay only chapters whose path contains this text")
@@ -509,6 +511,17 @@ func runBisect(ctx context.Context, st streams, f runFlags, args []string, slide
 	judge := []string{self, "bisect-judge", string(tj), relDeck, "--timeout", f.timeout.String(), "--cluster", f.cluster}
 	if f.kubectl != "" {
 		judge = append(judge, "--kubectl", f.kubectl)
+	}
+	// The judge runs in each commit's checkout: paths are made absolute.
+	for _, p := range []struct{ flag, path string }{{"--kubeconfig", f.kubeconfig}, {"--control-plane", f.controlPlane}} {
+		if p.path == "" {
+			continue
+		}
+		abs, err := filepath.Abs(p.path)
+		if err != nil {
+			return &exitError{exitUsage, err}
+		}
+		judge = append(judge, p.flag, abs)
 	}
 	res, err := regress.Bisect(ctx, regress.BisectOptions{Repo: repo, Good: good, Bad: bad, Judge: judge, Log: st.err})
 	if err != nil {

@@ -156,7 +156,7 @@ func newRoot(st streams) *cobra.Command {
 		Short: "Verify and replay the hands-on labs of markdown slide decks",
 		Long: `labrun reads container.training-style slide decks (remark.js markdown with
 .lab[ … ] sections and hidden directives), replays every lab step in a real
-terminal against a Kubernetes cluster (a built-in fake one by default), and
+terminal against a Kubernetes cluster (the built-in one by default), and
 checks the exit statuses and the output the slides promise.`,
 		Version:       readBuild().String(),
 		SilenceUsage:  true,

@@ -31,7 +31,6 @@ type runFlags struct {
 	failFast     bool
 	keepSandbox  bool
 	typeDelay    time.Duration
-	seed         int64
 	nodes        int
 	quiet        bool
 	verbose      bool
@@ -61,7 +60,8 @@ func newRunCmd(st streams) *cobra.Command {
 		Use:   "run FILE...",
 		Short: "Replay the labs of chapters (.md) or decks (.yml) and check them",
 		Long: `Replay every lab step of the given chapters or deck manifests in a real
-terminal, against a fresh cluster (the built-in fake one by default), and
+terminal, against a fresh cluster (by default the built-in one: the real
+Kubernetes control plane, bin/labrun-k8s, with labrun's simulated nodes), and
 check exit statuses, waited-for text and the expected output the slides show.
 
 Under GitHub Actions (GITHUB_ACTIONS=true) it also folds each chapter into a
@@ -81,7 +81,7 @@ usage error, unreadable input or no cluster, 130 when interrupted (Ctrl-C).`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.cluster, "cluster", "fake", "cluster to run against: fake (built in), builtin (the upstream control plane with simulated nodes), kind (created and deleted), kind:NAME (reused), kubeconfig[:CONTEXT] (current or named context, in a fresh namespace)")
+	fl.StringVar(&f.cluster, "cluster", "builtin", "cluster to run against: builtin (the real control plane with labrun's simulated nodes, built in), kind (created and deleted), kind:NAME (reused), kubeconfig[:CONTEXT] (current or named context, in a fresh namespace)")
 	fl.BoolVar(&f.keepCluster, "keep-cluster", false, "keep the kind cluster the run created, and print how to reach it")
 	fl.StringVar(&f.controlPlane, "control-plane", "", "with --cluster builtin: use the kube-apiserver, kube-controller-manager, kube-scheduler and etcd binaries in this `DIR` instead of labrun-k8s")
 	fl.StringVar(&f.namespace, "namespace", "", "with --cluster kubeconfig: work in this namespace (created if missing) and keep it")
@@ -91,8 +91,7 @@ usage error, unreadable input or no cluster, 130 when interrupted (Ctrl-C).`,
 	fl.BoolVar(&f.failFast, "fail-fast", false, "stop at the first failed step")
 	fl.BoolVar(&f.keepSandbox, "keep-sandbox", false, "keep the temporary HOME and cluster files, and print where")
 	fl.DurationVar(&f.typeDelay, "type-delay", 0, "delay between typed characters, to look like a person in demos (e.g. 40ms)")
-	fl.Int64Var(&f.seed, "seed", 0, "make the fake cluster's generated names reproducible (0: random)")
-	fl.IntVar(&f.nodes, "nodes", 3, "number of nodes of the fake cluster (node1…nodeN)")
+	fl.IntVar(&f.nodes, "nodes", 3, "number of nodes of the built-in cluster (node1…nodeN)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only failures and the summary")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "also print the output of passing steps")
 	fl.StringArrayVar(&f.reports, "report", nil, "write a report as well: `FORMAT=FILE`, FORMAT json, junit or html (repeatable)")
@@ -115,8 +114,7 @@ usage error, unreadable input or no cluster, 130 when interrupted (Ctrl-C).`,
 // completeCluster offers the --cluster modes.
 func completeCluster(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
 	return []cobra.Completion{
-		cobra.CompletionWithDesc("fake", "the built-in fake cluster"),
-		cobra.CompletionWithDesc("builtin", "the upstream control plane with labrun's simulated nodes"),
+		cobra.CompletionWithDesc("builtin", "the built-in cluster (default): the real control plane with labrun's simulated nodes"),
 		cobra.CompletionWithDesc("kind", "a kind cluster created and deleted"),
 		cobra.CompletionWithDesc("kind:", "an existing kind cluster, by name"),
 		cobra.CompletionWithDesc("kubeconfig", "the current context of your kubeconfig"),
@@ -141,7 +139,7 @@ func (f runFlags) validate() error {
 		return fmt.Errorf("--type-delay %s: want zero or a positive duration, such as 40ms", f.typeDelay)
 	}
 	if f.nodes < 1 {
-		return fmt.Errorf("--nodes %d: the fake cluster needs at least one node", f.nodes)
+		return fmt.Errorf("--nodes %d: the built-in cluster needs at least one node", f.nodes)
 	}
 	return nil
 }
@@ -268,7 +266,7 @@ func replay(ctx context.Context, st streams, f runFlags, args []string, reports 
 func (f runFlags) options(sink report.Sink, log io.Writer, hints *content.Hinter) executor.Options {
 	return executor.Options{
 		Cluster: f.cluster, KeepCluster: f.keepCluster, ControlPlane: f.controlPlane, Namespace: f.namespace, Kubeconfig: f.kubeconfig, Kubectl: f.kubectl, Timeout: f.timeout, FailFast: f.failFast,
-		KeepSandbox: f.keepSandbox, TypeDelay: f.typeDelay, Seed: f.seed, Nodes: f.nodes,
+		KeepSandbox: f.keepSandbox, TypeDelay: f.typeDelay, Nodes: f.nodes,
 		Sink: sink, Log: log, Strict: f.strict, Repo: f.repo, Hints: hints, Record: f.record,
 	}
 }

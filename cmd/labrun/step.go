@@ -62,11 +62,12 @@ prompts are printed and one line is read per answer.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.cluster, "cluster", "fake", "cluster to run against: fake, builtin, kind, kind:NAME, kubeconfig[:CONTEXT]")
+	fl.StringVar(&f.cluster, "cluster", "builtin", "cluster to run against: builtin (default), kind, kind:NAME, kubeconfig[:CONTEXT]")
+	fl.StringVar(&f.controlPlane, "control-plane", "", "with --cluster builtin: use the control-plane binaries in this `DIR`, as for labrun run")
+	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "with --cluster kubeconfig: read the context from this `FILE`, as for labrun run")
 	fl.StringVar(&f.kubectl, "kubectl", "", "kubectl to use (default: kubectl on PATH, else bin/kubectl beside labrun)")
 	fl.DurationVar(&f.timeout, "timeout", 60e9, "time limit for each step (longwait gets ten times as much)")
 	fl.DurationVar(&f.typeDelay, "type-delay", 0, "delay between typed characters (e.g. 40ms)")
-	fl.Int64Var(&f.seed, "seed", 0, "make the fake cluster's generated names reproducible (0: random)")
 	fl.StringArrayVar(&f.reports, "report", nil, "also write a report: json=FILE, junit=FILE or html=FILE (repeatable)")
 	fl.StringVar(&f.chapter, "chapter", "", "only chapters whose path contains this text")
 	fl.StringVar(&f.slide, "slide", "", "start at slide N (or run only N-M)")
@@ -85,7 +86,7 @@ func runStep(ctx context.Context, st streams, f runFlags, deck, before *parser.D
 		cols, rows = 0, 0 // the default window; nothing is drawn
 	}
 	res, err := executor.Run(ctx, deck, executor.Options{
-		Cluster: f.cluster, Kubectl: f.kubectl, Timeout: f.timeout, TypeDelay: f.typeDelay, Seed: f.seed,
+		Cluster: f.cluster, ControlPlane: f.controlPlane, Kubeconfig: f.kubeconfig, Kubectl: f.kubectl, Timeout: f.timeout, TypeDelay: f.typeDelay,
 		Nodes: f.nodes, Log: st.err, Cols: cols, Rows: rows,
 		Record: f.record, Screens: wantScreens(reports), Prepare: f.prepared(before), Stepper: stepper,
 	})

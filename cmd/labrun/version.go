@@ -25,7 +25,7 @@ local changes; "make build" records it, a plain "go build" with
 -buildvcs=false does not), the Go it was built with, and the kubectl a run
 would use. With --cluster, also start that cluster and print its version.`,
 		Example: `  labrun version
-  labrun version --cluster fake
+  labrun version --cluster builtin
   labrun --version`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -48,7 +48,7 @@ would use. With --cluster, also start that cluster and print its version.`,
 		},
 	}
 	cmd.Flags().StringVar(&kubectl, "kubectl", "", "kubectl to report on (default: the one a run would use)")
-	cmd.Flags().StringVar(&clusterMode, "cluster", "", "also start this cluster (as for run: fake, kind, kubeconfig[:CONTEXT]) and print its server version")
+	cmd.Flags().StringVar(&clusterMode, "cluster", "", "also start this cluster (as for run: builtin, kind, kubeconfig[:CONTEXT]) and print its server version")
 	_ = cmd.RegisterFlagCompletionFunc("cluster", completeCluster)
 	return cmd
 }

@@ -29,10 +29,9 @@ the deck builds. A save during a replay cuts it short. Ctrl-C stops.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.cluster, "cluster", "fake", "cluster to run against: fake, kind:NAME, kubeconfig[:CONTEXT]")
+	fl.StringVar(&f.cluster, "cluster", "builtin", "cluster to run against: builtin (default), kind:NAME, kubeconfig[:CONTEXT]")
 	fl.StringVar(&f.kubectl, "kubectl", "", "kubectl to use (default: kubectl on PATH, else bin/kubectl beside labrun)")
 	fl.DurationVar(&f.timeout, "timeout", 60*time.Second, "time limit for each step (longwait gets ten times as much)")
-	fl.Int64Var(&f.seed, "seed", 0, "make the fake cluster's generated names reproducible (0: random)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only failures and the summary")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "also print the output of passing steps")
 	fl.StringVar(&f.color, "color", "auto", "colours: auto, always, never")
@@ -50,7 +49,7 @@ func runWatch(cmd *cobra.Command, st streams, f runFlags, poll time.Duration, ar
 	err = executor.Watch(cmd.Context(), executor.WatchOptions{
 		Paths: args,
 		Load:  func() (*parser.Deck, []parser.Diagnostic, error) { return loadDecks(args) },
-		Run: executor.Options{Cluster: f.cluster, Kubectl: f.kubectl, Timeout: f.timeout, Seed: f.seed,
+		Run: executor.Options{Cluster: f.cluster, Kubectl: f.kubectl, Timeout: f.timeout,
 			Nodes: f.nodes, Log: st.err},
 		NewSink: func() report.Sink {
 			sink = report.NewConsole(st.out, report.ConsoleOptions{Color: color, Quiet: f.quiet, Verbose: f.verbose, Live: live, Width: width})

@@ -26,7 +26,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/labrun/labrun/cluster/builtin"
-	"github.com/labrun/labrun/cluster/fake/busybox"
+	"github.com/labrun/labrun/cluster/busybox"
 	"github.com/labrun/labrun/cluster/network"
 	"github.com/labrun/labrun/cluster/upstream"
 	"github.com/labrun/labrun/cluster/upstream/upstreamtest"
