@@ -209,3 +209,45 @@ func TestKubeletAPIEveryKubectl(t *testing.T) {
 		})
 	}
 }
+
+// TestErrorsEveryKubectl: the error lines and exit codes labs show (the
+// seed chapter's scale of a pod, a deleted pod, an unknown type, a missing
+// container), with every kubectl.
+func TestErrorsEveryKubectl(t *testing.T) {
+	for _, bin := range kubectls(t) {
+		t.Run(strings.ReplaceAll(filepath.Base(bin), ".", "-"), func(t *testing.T) {
+			k := newKube(t)
+			k.bin = bin
+			k.must("run", "pingpong", "--image=alpine", "--", "ping", "127.0.0.1")
+			// kubectl logs words a missing pod itself, since 1.30 this way.
+			logsNope := "error: error from server (NotFound): pods \"nope\" not found in namespace \"" + k.ns + "\"\n"
+			if v := strings.TrimPrefix(filepath.Base(bin), "kubectl.1."); v == "27" || v == "28" || v == "29" {
+				logsNope = "Error from server (NotFound): pods \"nope\" not found\n"
+			}
+			for _, tc := range []struct {
+				args []string
+				want string
+			}{
+				{[]string{"scale", "pod", "pingpong", "--replicas=3"}, "Error from server (NotFound): the server could not find the requested resource\n"},
+				{[]string{"get", "foo"}, "error: the server doesn't have a resource type \"foo\"\n"},
+				{[]string{"get", "pod", "nope"}, "Error from server (NotFound): pods \"nope\" not found\n"},
+				{[]string{"logs", "nope"}, logsNope},
+				{[]string{"get", "deploy", "nope", "-o", "yaml"}, "Error from server (NotFound): deployments.apps \"nope\" not found\n"},
+			} {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				cmd := exec.CommandContext(ctx, bin, append([]string{"--kubeconfig", k.c.Kubeconfig(), "-n", k.ns}, tc.args...)...)
+				var out, errs strings.Builder
+				cmd.Stdout, cmd.Stderr = &out, &errs
+				err := cmd.Run()
+				cancel()
+				if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || out.String() != "" || errs.String() != tc.want {
+					t.Errorf("kubectl %s: %v, stdout %q, stderr %q; want exit 1, stderr %q", strings.Join(tc.args, " "), err, out.String(), errs.String(), tc.want)
+				}
+			}
+			k.must("delete", "pod", "pingpong", "--wait=true", "--timeout=60s")
+			if out, err := k.run("", "get", "pod", "pingpong"); err == nil || out != "Error from server (NotFound): pods \"pingpong\" not found\n" {
+				t.Errorf("get deleted pod: %v %q", err, out)
+			}
+		})
+	}
+}
