@@ -251,3 +251,37 @@ func TestErrorsEveryKubectl(t *testing.T) {
 		})
 	}
 }
+
+// TestReadsEveryKubectl: what the compatibility scripts read from a fresh
+// cluster (the fake's compat "read" steps), with every kubectl: the server
+// version, the nodes as a workshop's, the kubernetes Service, discovery, and
+// the API server's own errors for bad selectors.
+func TestReadsEveryKubectl(t *testing.T) {
+	for _, bin := range kubectls(t) {
+		t.Run(strings.ReplaceAll(filepath.Base(bin), ".", "-"), func(t *testing.T) {
+			k := newKube(t)
+			k.bin = bin
+			k.match("version", k.stdout("", "version"), `(?m)^Server Version: (v1\.32\.4|version\.Info\{Major:"1", Minor:"32", GitVersion:"v1\.32\.4".*\})$`)
+			nodes := `^NAME +STATUS +ROLES +AGE +VERSION\nnode1 +Ready +control-plane +\S+ +v1\.32\.4\n`
+			for i := 2; i <= len(k.c.Nodes()); i++ {
+				nodes += fmt.Sprintf(`node%d +Ready +<none> +\S+ +v1\.32\.4\n`, i)
+			}
+			k.match("get nodes", k.stdout("", "get", "nodes"), nodes+`$`)
+			k.match("get nodes -o wide", k.stdout("", "get", "nodes", "-o", "wide"), `^NAME +STATUS +ROLES +AGE +VERSION +INTERNAL-IP +EXTERNAL-IP +OS-IMAGE +KERNEL-VERSION +CONTAINER-RUNTIME\n`+
+				`node1 +Ready +control-plane +\S+ +v1\.32\.4 +\d+\.\d+\.\d+\.\d+ +<none> +.+ +\S+ +containerd://\S+\n`)
+			k.match("kubernetes service", k.stdout("", "-n", "default", "get", "svc", "kubernetes", "--show-labels"), `^NAME +TYPE +CLUSTER-IP +EXTERNAL-IP +PORT\(S\) +AGE +LABELS\n`+
+				`kubernetes +ClusterIP +10\.96\.0\.1 +<none> +443/TCP +\S+ +component=apiserver,provider=kubernetes\n$`)
+			k.match("api-resources", k.stdout("", "api-resources"), `(?sm)\ANAME +SHORTNAMES +APIVERSION +NAMESPACED +KIND$`+
+				`.*^configmaps +cm +v1 +true +ConfigMap$`+
+				`.*^pods +po +v1 +true +Pod$`+
+				`.*^deployments +deploy +apps/v1 +true +Deployment$`)
+			out, err := k.run("", "get", "pods", "-l", "a b")
+			if err == nil || !strings.Contains(out, `Error from server (BadRequest): Unable to find "/v1, Resource=pods" that match label selector "a b", field selector "": unable to parse requirement: found 'b', expected: in, notin, =, ==, !=, gt, lt`) {
+				t.Errorf("bad selector: %v %q", err, out)
+			}
+			if out, err := k.run("", "get", "pods"); err == nil && out != "No resources found in "+k.ns+" namespace.\n" {
+				t.Errorf("get pods in an empty namespace: %q", out)
+			}
+		})
+	}
+}
