@@ -29,7 +29,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 )
 
 // Baseline is what a cluster held when Record looked: every object of
@@ -65,9 +65,15 @@ type resource struct {
 	namespaced bool
 }
 
-// Record lists everything the cluster cfg reaches holds. cfg should be a
-// cluster-admin's, with a high QPS (a reset lists every resource).
-func Record(ctx context.Context, cfg *rest.Config) (*Baseline, error) {
+// Record lists everything the cluster holds, as the cluster-admin the
+// kubeconfig file names.
+func Record(ctx context.Context, kubeconfig string) (*Baseline, error) {
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		return nil, fmt.Errorf("recording the cluster: %w", err)
+	}
+	// A reset lists every resource, several times.
+	cfg.QPS, cfg.Burst = 500, 1000
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		return nil, err

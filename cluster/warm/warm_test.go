@@ -84,11 +84,9 @@ func TestResetUndoesWhatLabsDid(t *testing.T) {
 		}
 		return string(out)
 	}
-	cfg := c.RESTConfig()
-	cfg.QPS, cfg.Burst = 500, 1000
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	base, err := Record(ctx, cfg)
+	base, err := Record(ctx, c.Kubeconfig())
 	if err != nil {
 		t.Fatal(err)
 	}
