@@ -26,9 +26,11 @@ type watching struct {
 	resets []watchReset
 	// started are the times the first step of each replay started.
 	started map[int]time.Time
-	round   int
-	stop    func()
-	done    chan error
+	// steps are the commands started, in order.
+	steps []string
+	round int
+	stop  func()
+	done  chan error
 }
 
 type watchEnd struct {
@@ -50,9 +52,10 @@ type firstStep struct {
 	round int
 }
 
-func (s firstStep) StepStarted(report.StepResult) {
+func (s firstStep) StepStarted(r report.StepResult) {
 	s.w.mu.Lock()
 	defer s.w.mu.Unlock()
+	s.w.steps = append(s.w.steps, r.Command)
 	if _, ok := s.w.started[s.round]; !ok {
 		s.w.started[s.round] = time.Now()
 	}
@@ -61,6 +64,15 @@ func (s firstStep) StepStarted(report.StepResult) {
 // startWatching needs kubectl and labrun-k8s (skipping, or failing under
 // CI, without them), and puts labrun-k8s on PATH, where labrun finds it.
 func startWatching(tb testing.TB, fixture string) *watching {
+	tb.Helper()
+	src, err := os.ReadFile(fixture)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return startWatchingText(tb, filepath.Base(fixture), string(src))
+}
+
+func startWatchingText(tb testing.TB, name, src string) *watching {
 	tb.Helper()
 	if _, err := cluster.FindKubectl(""); err != nil {
 		if os.Getenv("CI") == "true" {
@@ -73,13 +85,9 @@ func startWatching(tb testing.TB, fixture string) *watching {
 		upstreamtest.SkipOrFail(tb, err.Error())
 	}
 	tb.Setenv("PATH", filepath.Dir(bin)+string(os.PathListSeparator)+os.Getenv("PATH"))
-	src, err := os.ReadFile(fixture)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	w := &watching{path: filepath.Join(tb.TempDir(), filepath.Base(fixture)), src: string(src),
+	w := &watching{path: filepath.Join(tb.TempDir(), name), src: src,
 		started: map[int]time.Time{}, done: make(chan error, 1)}
-	if err := os.WriteFile(w.path, src, 0o644); err != nil {
+	if err := os.WriteFile(w.path, []byte(src), 0o644); err != nil {
 		tb.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
@@ -208,6 +216,59 @@ func TestWatchKeepsTheClusterWarm(t *testing.T) {
 	w.mu.Lock()
 	t.Logf("feedback after the save: first step started %s after it", w.started[2].Sub(saved).Round(time.Millisecond))
 	w.mu.Unlock()
+}
+
+// A save during a replay cuts it short; the cluster is put back before
+// the next replay, whose quick replay of the earlier lab makes its
+// namespace again without a failure.
+func TestWatchSaveCutsReplayShort(t *testing.T) {
+	chapter := strings.ReplaceAll(`# Slow
+
+---
+
+## A namespace
+
+.lab[
+
+'''bash
+kubectl create namespace slow
+'''
+
+]
+
+---
+
+## A long wait
+
+.lab[
+
+'''bash
+sleep 120
+'''
+
+]
+`, "'''", "```")
+	w := startWatchingText(t, "slow.md", chapter)
+	w.await(t, "the long step", func() bool { return len(w.steps) == 2 })
+	saved := w.save(t, "sleep 120", "sleep 1")
+	w.await(t, "the second replay", func() bool { return len(w.ends) == 2 })
+	if first := w.ends[0]; first.res != nil {
+		t.Errorf("the first replay was not cut short: %v\n%s", first.err, summary(first.res))
+	}
+	if len(w.resets) < 1 || w.resets[0].err != nil || !strings.Contains(w.resets[0].did, "namespaces slow") {
+		t.Fatalf("the first replay's namespace was not deleted: %+v", w.resets)
+	}
+	second := w.ends[1]
+	if second.err != nil || second.res.Status != report.Passed {
+		t.Fatalf("second replay: %v\n%s", second.err, summary(second.res))
+	}
+	if notes := strings.Join(second.res.Notes, "\n"); !strings.Contains(notes, "prepared: replayed the 1 labs") || strings.Contains(notes, "failed") {
+		t.Errorf("the quick replay of the first lab: %s", notes)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	t.Logf("feedback after a save that cut a replay short: %s to the first step after the quick replay (the reset took %s of it)",
+		w.started[2].Sub(saved).Round(time.Millisecond), w.resets[0].at.Sub(w.ends[0].at).Round(time.Millisecond))
 }
 
 // BenchmarkWatchFeedback measures a save's feedback on the warm built-in

@@ -20,6 +20,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -87,11 +88,12 @@ func Record(ctx context.Context, kubeconfig string) (*Baseline, error) {
 	if err != nil {
 		return nil, fmt.Errorf("recording the cluster: %w", err)
 	}
-	for _, r := range res {
-		items, err := b.list(ctx, r)
-		if err != nil {
-			return nil, fmt.Errorf("recording the cluster: %w", err)
-		}
+	all, err := b.listAll(ctx, res)
+	if err != nil {
+		return nil, fmt.Errorf("recording the cluster: %w", err)
+	}
+	for ri, r := range res {
+		items := all[ri]
 		for i := range items {
 			o := &items[i]
 			b.objs[keyOf(r, o)] = o
@@ -113,8 +115,12 @@ func (b *Baseline) Reset(ctx context.Context) (string, error) {
 	var errs, backErrs []error
 	var left []found
 	gone := map[key]bool{}
+	var res []resource
 	for pass := 0; ; pass++ {
-		res, err := b.resources()
+		var err error
+		if pass == 0 { // later passes look for the same kinds (a deleted CRD's list is empty)
+			res, err = b.resources()
+		}
 		if err == nil {
 			var changed []found
 			var missing []key
@@ -134,24 +140,33 @@ func (b *Baseline) Reset(ctx context.Context) (string, error) {
 			break
 		}
 		// Deleting webhooks and aggregated APIs first keeps them from
-		// refusing or hanging the other deletions. A pod gets a second to
-		// stop, then none; an object whose finalizer's controller is gone
-		// (a lab's operator, deleted) loses its finalizers.
+		// refusing or hanging the other deletions; a namespace goes before
+		// its content, so that nothing is made in it again meanwhile.
 		sort.SliceStable(left, func(i, j int) bool { return order(left[i].k) < order(left[j].k) })
-		busy := map[string]bool{} // namespaces with something of theirs left
+		busy := map[string]bool{}      // namespaces with something of theirs left
+		lingering := map[string]bool{} // namespaces with something of theirs that does not go at once
 		for _, o := range left {
 			busy[o.k.namespace] = true
 		}
+		var emptied []string // namespaces deleted in this pass
 		for _, o := range left {
+			isNS := o.k.resource == "namespaces" && o.k.group == ""
 			if o.obj.GetDeletionTimestamp() != nil {
+				lingering[o.k.namespace] = true
 				if err := b.hurry(ctx, o, pass, busy[o.k.name]); err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
 					errs = append(errs, err)
 				}
 				continue
 			}
+			if (o.k.resource == "pods" && o.k.group == "") || len(o.obj.GetFinalizers()) > 0 {
+				lingering[o.k.namespace] = true
+			}
 			if err := b.delete(ctx, o); err != nil && !apierrors.IsNotFound(err) {
 				errs = append(errs, fmt.Errorf("delete %s: %w", o.k, err))
 				continue
+			}
+			if isNS {
+				emptied = append(emptied, o.k.name)
 			}
 			if !gone[o.k] {
 				gone[o.k] = true
@@ -160,6 +175,19 @@ func (b *Baseline) Reset(ctx context.Context) (string, error) {
 		}
 		if len(errs) > 0 {
 			break
+		}
+		// A namespace whose content is gone already is finalized now:
+		// nothing can be made in a namespace being deleted.
+		for _, ns := range emptied {
+			if lingering[ns] {
+				continue
+			}
+			if err := b.finalize(ctx, ns); err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+				errs = append(errs, err)
+			}
+		}
+		if len(lingering) == 0 {
+			continue // look again at once
 		}
 		select {
 		case <-ctx.Done():
@@ -232,12 +260,7 @@ func (b *Baseline) putBack(ctx context.Context, changed []found, missing []key) 
 func (b *Baseline) hurry(ctx context.Context, f found, pass int, busy bool) error {
 	switch {
 	case f.k.resource == "namespaces" && f.k.group == "" && !busy:
-		o := f.obj.DeepCopy()
-		if err := unstructured.SetNestedStringSlice(o.Object, nil, "spec", "finalizers"); err != nil {
-			return err
-		}
-		_, err := b.client(f.r, "").Update(ctx, o, metav1.UpdateOptions{}, "finalize")
-		return err
+		return b.finalize(ctx, f.k.name)
 	case f.k.resource == "pods" && f.k.group == "" && pass == 30:
 		zero := int64(0)
 		return b.client(f.r, f.k.namespace).Delete(ctx, f.k.name, metav1.DeleteOptions{GracePeriodSeconds: &zero})
@@ -245,6 +268,21 @@ func (b *Baseline) hurry(ctx context.Context, f found, pass int, busy bool) erro
 		_, err := b.client(f.r, f.k.namespace).Patch(ctx, f.k.name, types.MergePatchType,
 			[]byte(`{"metadata":{"finalizers":null}}`), metav1.PatchOptions{})
 		return err
+	}
+	return nil
+}
+
+// finalize ends the deletion of an emptied namespace, as the namespace
+// controller does once it has seen it empty, seconds later.
+func (b *Baseline) finalize(ctx context.Context, name string) error {
+	nss := b.dyn.Resource(schema.GroupVersionResource{Version: "v1", Resource: "namespaces"})
+	o, err := nss.Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	unstructured.RemoveNestedField(o.Object, "spec", "finalizers")
+	if _, err := nss.Update(ctx, o, metav1.UpdateOptions{}, "finalize"); err != nil {
+		return fmt.Errorf("finalize namespace %s: %w", name, err)
 	}
 	return nil
 }
@@ -269,18 +307,18 @@ func (b *Baseline) dropEvents(ctx context.Context) error {
 	return nil
 }
 
-// order puts webhooks and API services before everything else, and
-// namespaces last (their content goes first, by our hand, not the
+// order puts webhooks and API services before everything else, then
+// namespaces, then what is in them (deleted by our hand, not by the
 // namespace controller's slower one).
 func order(k key) int {
 	switch {
 	case strings.HasSuffix(k.resource, "webhookconfigurations"), k.resource == "apiservices",
 		strings.HasPrefix(k.resource, "validatingadmissionpolic"):
 		return 0
-	case k.resource == "namespaces":
-		return 2
+	case k.resource == "namespaces" && k.group == "":
+		return 1
 	}
-	return 1
+	return 2
 }
 
 type found struct {
@@ -295,12 +333,13 @@ type found struct {
 func (b *Baseline) diff(ctx context.Context, res []resource) (extra, changed []found, missing []key, err error) {
 	seen := map[key]bool{}
 	served := map[string]bool{} // group/resource
-	for _, r := range res {
+	all, err := b.listAll(ctx, res)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	for ri, r := range res {
 		served[r.gvr.Group+"/"+r.gvr.Resource] = true
-		items, err := b.list(ctx, r)
-		if err != nil {
-			return nil, nil, nil, err
-		}
+		items := all[ri]
 		for i := range items {
 			o := &items[i]
 			k := keyOf(r, o)
@@ -512,6 +551,25 @@ func hasVerbs(have []string, want ...string) bool {
 		}
 	}
 	return true
+}
+
+// listAll lists every resource, a few at a time: a reset's time is
+// mostly these round trips.
+func (b *Baseline) listAll(ctx context.Context, res []resource) ([][]unstructured.Unstructured, error) {
+	out := make([][]unstructured.Unstructured, len(res))
+	errs := make([]error, len(res))
+	sem := make(chan struct{}, 8)
+	var wg sync.WaitGroup
+	for i, r := range res {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			out[i], errs[i] = b.list(ctx, r)
+		}()
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
 }
 
 func (b *Baseline) list(ctx context.Context, r resource) ([]unstructured.Unstructured, error) {

@@ -90,9 +90,11 @@ func TestResetUndoesWhatLabsDid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	idle := time.Now()
 	if did, err := base.Reset(ctx); err != nil || did != "nothing to undo" {
 		t.Fatalf("a reset right after Record: %q, %v", did, err)
 	}
+	t.Logf("a reset with nothing to undo: %s for %d objects", time.Since(idle).Round(time.Millisecond), base.Len())
 	nsBefore := run("", "get", "namespaces", "-o", "name")
 	coredns := run("", "get", "configmap", "-n", "kube-system", "coredns", "-o", "jsonpath={.data.Corefile}")
 
