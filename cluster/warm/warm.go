@@ -31,6 +31,7 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/client-go/util/retry"
 )
 
 // Baseline is what a cluster held when Record looked: every object of
@@ -448,29 +449,44 @@ func personalAnnotations(all map[string]string) map[string]string {
 // restore writes the recorded content back over the current object.
 func (b *Baseline) restore(ctx context.Context, f found) error {
 	base := b.objs[f.k]
-	o := f.obj.DeepCopy()
-	for fld := range o.Object {
-		if fld != "metadata" && fld != "status" && fld != "apiVersion" && fld != "kind" {
-			delete(o.Object, fld)
+	cl := b.client(f.r, f.k.namespace)
+	cur := f.obj
+	// A node's agent and the controllers write to the objects too: on a
+	// conflict, read the object again and put its content back again.
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if cur == nil {
+			var err error
+			if cur, err = cl.Get(ctx, f.k.name, metav1.GetOptions{}); err != nil {
+				return err
+			}
 		}
-	}
-	for fld, v := range base.DeepCopy().Object {
-		if fld != "metadata" && fld != "status" && fld != "apiVersion" && fld != "kind" {
-			o.Object[fld] = v
+		o := cur.DeepCopy()
+		cur = nil
+		for fld := range o.Object {
+			if fld != "metadata" && fld != "status" && fld != "apiVersion" && fld != "kind" {
+				delete(o.Object, fld)
+			}
 		}
-	}
-	o.SetLabels(base.GetLabels())
-	ann := map[string]string{}
-	for k, v := range f.obj.GetAnnotations() {
-		if _, personal := personalAnnotations(map[string]string{k: v})[k]; !personal {
+		for fld, v := range base.DeepCopy().Object {
+			if fld != "metadata" && fld != "status" && fld != "apiVersion" && fld != "kind" {
+				o.Object[fld] = v
+			}
+		}
+		o.SetLabels(base.GetLabels())
+		ann := map[string]string{}
+		for k, v := range o.GetAnnotations() {
+			if _, personal := personalAnnotations(map[string]string{k: v})[k]; !personal {
+				ann[k] = v
+			}
+		}
+		for k, v := range personalAnnotations(base.GetAnnotations()) {
 			ann[k] = v
 		}
-	}
-	for k, v := range personalAnnotations(base.GetAnnotations()) {
-		ann[k] = v
-	}
-	o.SetAnnotations(ann)
-	if _, err := b.client(f.r, f.k.namespace).Update(ctx, o, metav1.UpdateOptions{}); err != nil {
+		o.SetAnnotations(ann)
+		_, err := cl.Update(ctx, o, metav1.UpdateOptions{})
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("put back %s: %w", f.k, err)
 	}
 	return nil
