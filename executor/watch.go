@@ -72,7 +72,7 @@ func Watch(ctx context.Context, o WatchOptions) error {
 		}
 		defer w.close(ctx)
 	}
-	stamp := fingerprint(o.Paths)
+	stamp, _ := fingerprint(o.Paths)
 	var prev *parser.Deck // the deck of the last replay
 	for round := 1; ; round++ {
 		selected, before, from := deck, (*parser.Deck)(nil), ""
@@ -137,12 +137,12 @@ func Watch(ctx context.Context, o WatchOptions) error {
 				<-done
 				return nil
 			case <-tick.C:
-				now := fingerprint(o.Paths)
-				if now == stamp {
+				now, complete := fingerprint(o.Paths)
+				if now == stamp || !complete {
 					continue
 				}
 				time.Sleep(o.Poll / 2)
-				if again := fingerprint(o.Paths); again != now {
+				if again, _ := fingerprint(o.Paths); again != now {
 					continue
 				}
 				stamp = now
@@ -166,22 +166,26 @@ func Watch(ctx context.Context, o WatchOptions) error {
 	}
 }
 
-// fingerprint is a hash of the watched files' contents (a missing file, in
-// the middle of a save by rename, counts as a content of its own).
-func fingerprint(paths []string) [32]byte {
+// fingerprint is a hash of the watched files' contents, and whether each
+// file was there with something in it: a file missing (in the middle of a
+// save by rename) or empty (truncated by a save in place that has not
+// written yet, which on a loaded machine can last longer than a poll) is
+// not a save to replay.
+func fingerprint(paths []string) (sum [32]byte, complete bool) {
 	h := sha256.New()
+	complete = true
 	for _, p := range paths {
 		b, err := os.ReadFile(p)
-		if err != nil {
+		if err != nil || len(b) == 0 {
 			fmt.Fprintf(h, "missing %s\n", p)
+			complete = false
 			continue
 		}
 		fmt.Fprintf(h, "%s %d\n", p, len(b))
 		h.Write(b)
 	}
-	var out [32]byte
-	copy(out[:], h.Sum(nil))
-	return out
+	copy(sum[:], h.Sum(nil))
+	return sum, complete
 }
 
 // firstChange finds the first slide of b that differs from a's (its text,
