@@ -42,6 +42,10 @@ type Options struct {
 	Kubeconfig string
 	// Kubectl is the kubectl to use; "" finds one (see cluster.Tools.Kubectl).
 	Kubectl string
+	// Warm is a cluster already running that the run uses instead of
+	// starting one, and leaves running (labrun watch keeps one for all its
+	// replays; see watch.go). Cluster still names its mode in the report.
+	Warm cluster.Cluster
 	// Shell is the bash to run in panes; "" looks it up on PATH.
 	Shell string
 	// Timeout bounds each step; longwait gets ten times as much.
@@ -143,7 +147,12 @@ func Run(ctx context.Context, deck *parser.Deck, opts Options) (res *report.Run,
 		res.Notes = append(res.Notes, note)
 	}
 
-	cl, err := startCluster(ctx, opts, sb)
+	var cl cluster.Cluster
+	if opts.Warm != nil {
+		cl, err = borrow(opts.Warm, sb.kube)
+	} else {
+		cl, err = startCluster(ctx, opts, sb.kube)
+	}
 	if err != nil {
 		return nil, &SetupError{err}
 	}
@@ -211,8 +220,8 @@ func Run(ctx context.Context, deck *parser.Deck, opts Options) (res *report.Run,
 	return res, nil
 }
 
-func startCluster(ctx context.Context, opts Options, sb *sandbox) (cluster.Cluster, error) {
-	return open.Cluster(ctx, open.Spec{Mode: opts.Cluster, Dir: sb.kube, Kubectl: opts.Kubectl,
+func startCluster(ctx context.Context, opts Options, dir string) (cluster.Cluster, error) {
+	return open.Cluster(ctx, open.Spec{Mode: opts.Cluster, Dir: dir, Kubectl: opts.Kubectl,
 		Nodes: opts.Nodes, Keep: opts.KeepCluster, Namespace: opts.Namespace, Kubeconfig: opts.Kubeconfig,
 		ControlPlaneDir: opts.ControlPlane, Log: opts.Log})
 }
@@ -231,7 +240,7 @@ func ServerVersion(ctx context.Context, opts Options) (string, error) {
 		return "", err
 	}
 	defer sb.remove()
-	cl, err := startCluster(ctx, opts, sb)
+	cl, err := startCluster(ctx, opts, sb.kube)
 	if err != nil {
 		return "", err
 	}

@@ -7,8 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
+	"github.com/labrun/labrun/cluster"
+	"github.com/labrun/labrun/cluster/warm"
 	"github.com/labrun/labrun/parser"
 	"github.com/labrun/labrun/report"
 )
@@ -27,6 +30,10 @@ type WatchOptions struct {
 	// whole deck) and after it ends (res nil when it was cut short by a save).
 	Started func(round int, from string, prepared int)
 	Ended   func(round int, res *report.Run, err error)
+	// Reset is told, after each replay on a warm cluster (see KeepsWarm),
+	// what putting the cluster back undid, or why it could not (a fresh
+	// cluster then replaces it).
+	Reset func(round int, did string, err error)
 	// Diagnostics receives the problems of a deck read after a save.
 	Diagnostics func([]parser.Diagnostic)
 	// Poll is how often the files are looked at (default 200 ms). Polling
@@ -35,11 +42,18 @@ type WatchOptions struct {
 }
 
 // Watch replays the deck, then, each time a file is saved, replays it again
-// from the first slide that changed, until ctx ends. Each replay starts
-// from a fresh cluster and fresh shells (the fake cluster starts in well
-// under a second), and the state of the slides before the change is
+// from the first slide that changed, until ctx ends. Each replay gets fresh
+// shells and a fresh sandbox; the state of the slides before the change is
 // rebuilt by replaying their labs quickly and quietly first (as --prepare
-// does). A save during a replay cuts it short and starts the next.
+// does), since the last replay went past them and a shell's state (its
+// directory, variables, jobs, files) cannot be saved and put back. A save
+// during a replay cuts it short and starts the next.
+//
+// A cluster labrun starts itself and that takes seconds to do so (see
+// KeepsWarm) is started once and kept warm: every replay runs on it, and
+// after each one warm.Baseline.Reset puts it back as it was when it had
+// started, so the next replay sees what a fresh cluster would show. Other
+// clusters are opened by each replay as run does.
 func Watch(ctx context.Context, o WatchOptions) error {
 	if o.Poll <= 0 {
 		o.Poll = 200 * time.Millisecond
@@ -51,7 +65,14 @@ func Watch(ctx context.Context, o WatchOptions) error {
 	if o.Diagnostics != nil && len(diags) > 0 {
 		o.Diagnostics(diags)
 	}
-	stamp := fingerprint(o.Paths)
+	var w *warmCluster
+	if KeepsWarm(o.Run.Cluster) {
+		if w, err = startWarm(ctx, o.Run); err != nil {
+			return err
+		}
+		defer w.close(ctx)
+	}
+	stamp, _ := fingerprint(o.Paths)
 	var prev *parser.Deck // the deck of the last replay
 	for round := 1; ; round++ {
 		selected, before, from := deck, (*parser.Deck)(nil), ""
@@ -71,6 +92,9 @@ func Watch(ctx context.Context, o WatchOptions) error {
 		if selected != nil && countLabs(selected) > 0 {
 			opts := o.Run
 			opts.Prepare = before
+			if w != nil {
+				opts.Warm = w.cl
+			}
 			if o.NewSink != nil {
 				opts.Sink = o.NewSink()
 			}
@@ -85,6 +109,14 @@ func Watch(ctx context.Context, o WatchOptions) error {
 				}
 				if o.Ended != nil {
 					o.Ended(round, res, err)
+				}
+				// Put the cluster back now, while the author reads and edits,
+				// so that the next save finds it ready.
+				if w != nil && ctx.Err() == nil {
+					did, err := w.reset(ctx)
+					if o.Reset != nil {
+						o.Reset(round, did, err)
+					}
 				}
 			}()
 		} else {
@@ -105,12 +137,12 @@ func Watch(ctx context.Context, o WatchOptions) error {
 				<-done
 				return nil
 			case <-tick.C:
-				now := fingerprint(o.Paths)
-				if now == stamp {
+				now, complete := fingerprint(o.Paths)
+				if now == stamp || !complete {
 					continue
 				}
 				time.Sleep(o.Poll / 2)
-				if again := fingerprint(o.Paths); again != now {
+				if again, _ := fingerprint(o.Paths); again != now {
 					continue
 				}
 				stamp = now
@@ -134,22 +166,26 @@ func Watch(ctx context.Context, o WatchOptions) error {
 	}
 }
 
-// fingerprint is a hash of the watched files' contents (a missing file, in
-// the middle of a save by rename, counts as a content of its own).
-func fingerprint(paths []string) [32]byte {
+// fingerprint is a hash of the watched files' contents, and whether each
+// file was there with something in it: a file missing (in the middle of a
+// save by rename) or empty (truncated by a save in place that has not
+// written yet, which on a loaded machine can last longer than a poll) is
+// not a save to replay.
+func fingerprint(paths []string) (sum [32]byte, complete bool) {
 	h := sha256.New()
+	complete = true
 	for _, p := range paths {
 		b, err := os.ReadFile(p)
-		if err != nil {
+		if err != nil || len(b) == 0 {
 			fmt.Fprintf(h, "missing %s\n", p)
+			complete = false
 			continue
 		}
 		fmt.Fprintf(h, "%s %d\n", p, len(b))
 		h.Write(b)
 	}
-	var out [32]byte
-	copy(out[:], h.Sum(nil))
-	return out
+	copy(sum[:], h.Sum(nil))
+	return sum, complete
 }
 
 // firstChange finds the first slide of b that differs from a's (its text,
@@ -213,3 +249,115 @@ func countLabs(d *parser.Deck) int {
 	}
 	return n
 }
+
+// KeepsWarm tells whether Watch keeps the cluster --cluster names warm: the
+// built-in cluster and a kind cluster created for the watch, which labrun
+// owns and which take seconds to start. The fake cluster starts in a
+// fraction of a second, and an existing cluster (kind:NAME, kubeconfig) is
+// not labrun's to reset: each replay opens those as run does.
+func KeepsWarm(mode string) bool { return mode == "builtin" || mode == "kind" }
+
+// warmCluster is the cluster Watch lends to every replay, with what it
+// held once started.
+type warmCluster struct {
+	opts Options
+	dir  string
+	cl   cluster.Cluster
+	base *warm.Baseline
+}
+
+// startWarm starts the cluster opts name in a directory of its own and
+// records what it holds.
+func startWarm(ctx context.Context, opts Options) (*warmCluster, error) {
+	opts.defaults()
+	kubectl, err := cluster.FindKubectl(opts.Kubectl)
+	if err != nil {
+		return nil, err
+	}
+	opts.Kubectl = kubectl
+	dir, err := os.MkdirTemp("", "labrun-watch-")
+	if err != nil {
+		return nil, err
+	}
+	w := &warmCluster{opts: opts, dir: dir}
+	if err := w.start(ctx); err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	return w, nil
+}
+
+func (w *warmCluster) start(ctx context.Context) error {
+	cl, err := startCluster(ctx, w.opts, w.dir)
+	if err != nil {
+		return err
+	}
+	base, err := warm.Record(ctx, cl.Kubeconfig())
+	if err != nil {
+		w.stop(ctx, cl)
+		return err
+	}
+	w.cl, w.base = cl, base
+	return nil
+}
+
+// reset puts the cluster back as it started; when it cannot, a fresh
+// cluster replaces it, and the error says why.
+func (w *warmCluster) reset(ctx context.Context) (string, error) {
+	if w.cl == nil { // the last fresh start failed: try again
+		return "", w.start(ctx)
+	}
+	rctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	did, err := w.base.Reset(rctx)
+	if err == nil || ctx.Err() != nil {
+		return did, err
+	}
+	w.stop(ctx, w.cl)
+	w.cl = nil
+	if serr := w.start(ctx); serr != nil {
+		return did, fmt.Errorf("%w; and starting a fresh cluster instead: %w", err, serr)
+	}
+	return did, fmt.Errorf("%w; a fresh cluster replaces it", err)
+}
+
+func (w *warmCluster) stop(ctx context.Context, cl cluster.Cluster) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	if err := cl.Close(cctx); err != nil {
+		fmt.Fprintf(w.opts.Log, "labrun: stopping the cluster: %v\n", err)
+	}
+}
+
+// close stops the cluster and removes its directory.
+func (w *warmCluster) close(ctx context.Context) {
+	if w.cl != nil {
+		w.stop(ctx, w.cl)
+	}
+	if err := os.RemoveAll(w.dir); err != nil {
+		fmt.Fprintf(w.opts.Log, "labrun: removing the cluster's directory: %v\n", err)
+	}
+}
+
+// borrowed is a warm cluster as one replay sees it: with a kubeconfig of
+// the replay's own (a lab's `kubectl config set-context` ends with the
+// replay) and a Close that leaves the cluster running.
+type borrowed struct {
+	cluster.Cluster
+	kubeconfig string
+}
+
+func borrow(cl cluster.Cluster, dir string) (cluster.Cluster, error) {
+	b, err := os.ReadFile(cl.Kubeconfig())
+	if err != nil {
+		return nil, fmt.Errorf("the warm cluster's kubeconfig: %w", err)
+	}
+	path := filepath.Join(dir, "kubeconfig")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return nil, err
+	}
+	return borrowed{cl, path}, nil
+}
+
+func (b borrowed) Kubeconfig() string        { return b.kubeconfig }
+func (borrowed) Close(context.Context) error { return nil }

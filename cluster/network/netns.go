@@ -128,13 +128,14 @@ func enter(args []string, stderr io.Writer, want bool) (code int, exited bool) {
 	return code, true
 }
 
-// wantsNamespace: `run` and `cluster start` with the built-in cluster.
+// wantsNamespace: `run`, `step`, `watch` and `cluster start` with the
+// built-in cluster.
 func wantsNamespace(args []string) bool {
 	if len(args) == 0 {
 		return false
 	}
 	switch args[0] {
-	case "run", "cluster":
+	case "run", "step", "watch", "cluster":
 	default:
 		return false
 	}
