@@ -1,6 +1,6 @@
 // Package cluster provides a running Kubernetes cluster to a lab run as an
 // environment (a kubeconfig, node names) and a cleanup. It knows nothing of
-// slides: the fake cluster, kind and an existing kubeconfig all fit Cluster.
+// slides: the built-in cluster, kind and an existing kubeconfig all fit Cluster.
 package cluster
 
 import "context"

@@ -252,9 +252,8 @@ func countLabs(d *parser.Deck) int {
 
 // KeepsWarm tells whether Watch keeps the cluster --cluster names warm: the
 // built-in cluster and a kind cluster created for the watch, which labrun
-// owns and which take seconds to start. The fake cluster starts in a
-// fraction of a second, and an existing cluster (kind:NAME, kubeconfig) is
-// not labrun's to reset: each replay opens those as run does.
+// owns and which take seconds to start. An existing cluster (kind:NAME,
+// kubeconfig) is not labrun's to reset: each replay opens those as run does.
 func KeepsWarm(mode string) bool { return mode == "builtin" || mode == "kind" }
 
 // warmCluster is the cluster Watch lends to every replay, with what it

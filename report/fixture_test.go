@@ -112,10 +112,10 @@ func sampleRun() *Run {
 	}}
 	return &Run{
 		Deck:        []string{"k8s.yml"},
-		CommandLine: []string{"labrun", "run", "--seed", "42", "--report", "json=run.json", "k8s.yml"},
+		CommandLine: []string{"labrun", "run", "--report", "json=run.json", "k8s.yml"},
 		Version:     "(devel)", Commit: "0123456789abcdef0123456789abcdef01234567+dirty",
-		Cluster: "fake", Kubectl: "/usr/lib/google-cloud-sdk/bin/kubectl.1.32", KubectlVersion: "v1.32.4", ServerVersion: "v1.32.4",
-		Seed: 42, Timeout: 60 * time.Second,
+		Cluster: "builtin", Kubectl: "/usr/lib/google-cloud-sdk/bin/kubectl.1.32", KubectlVersion: "v1.32.4", ServerVersion: "v1.32.4",
+		Timeout: 60 * time.Second,
 		Started: started, Duration: 70500 * ms, Status: Interrupted,
 		Chapters: []ChapterResult{ch1, ch2, ch3, ch4},
 		Notes:    []string{"pane 1: shell replaced after exit status 137"},
@@ -125,7 +125,7 @@ func sampleRun() *Run {
 // passingRun is a one-chapter run where everything passed.
 func passingRun() *Run {
 	return &Run{
-		Deck: []string{"fixtures/demo/pingpong.md"}, Cluster: "fake", Timeout: time.Minute, Started: time.Date(2025, 11, 26, 16, 0, 0, 0, time.UTC),
+		Deck: []string{"fixtures/demo/pingpong.md"}, Cluster: "builtin", Timeout: time.Minute, Started: time.Date(2025, 11, 26, 16, 0, 0, 0, time.UTC),
 		Duration: 2 * time.Second, Status: Passed,
 		Chapters: []ChapterResult{{
 			File: "fixtures/demo/pingpong.md", Status: Passed, Duration: 1900 * time.Millisecond,

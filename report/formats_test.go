@@ -22,7 +22,7 @@ func runs() map[string]*Run {
 	return map[string]*Run{
 		"sample":  sampleRun(),
 		"passing": passingRun(),
-		"empty":   {Deck: []string{"empty.md"}, Cluster: "fake", Status: Skipped},
+		"empty":   {Deck: []string{"empty.md"}, Cluster: "builtin", Status: Skipped},
 	}
 }
 
@@ -84,7 +84,6 @@ func TestJSONSchemaRejects(t *testing.T) {
 		{"negative duration", func(m map[string]any) { step0(m)["duration_ns"] = -1 }},
 		{"deck as one string", func(m map[string]any) { m["deck"] = "a.md b.md" }},
 		{"commit not a revision", func(m map[string]any) { m["labrun_commit"] = "unknown" }},
-		{"no seed", func(m map[string]any) { delete(m, "seed") }},
 		{"unknown status of a lab", func(m map[string]any) { lab0(m)["status"] = "not_run" }},
 	}
 	for _, tt := range tests {
@@ -144,7 +143,7 @@ func TestJSONDetails(t *testing.T) {
 	for _, want := range []string{
 		`"duration_ns": 1250000000,`, `"duration_s": 1.25`, `"labs": []`, `"steps": []`,
 		`Starting a <simple> pod & more`, `"started": "2025-11-26T17:30:00+01:00"`,
-		`"deck": [`, `"timeout_ns": 60000000000,`, `"timeout_s": 60`, `"seed": 42,`, `"status": "interrupted"`,
+		`"deck": [`, `"timeout_ns": 60000000000,`, `"timeout_s": 60`, `"status": "interrupted"`,
 		`"labrun_commit": "0123456789abcdef0123456789abcdef01234567+dirty"`, `"server_version": "v1.32.4"`,
 	} {
 		if !strings.Contains(out, want) {

@@ -11,7 +11,7 @@ import (
 func htmlRun() *Run {
 	slide := "class: extra-details\n\n## Counting to three\n\n.lab[\n\n- Count, .emph[slowly]:\n  ```bash\n  seq 1 3\n  ```\n\n<!-- ```wait 3``` -->\n\n]\n\n![a diagram](images/diagram.png)\n\n<script>alert(1)</script>\n\n--\n\nThe output shows:\n```\n1\n2\n4\n```\n\n???\n\nSpeaker notes say this is wrong on purpose.\n"
 	return &Run{
-		Deck: []string{"fixtures/x.md"}, Cluster: "fake", Started: time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC),
+		Deck: []string{"fixtures/x.md"}, Cluster: "builtin", Started: time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC),
 		Duration: 1500 * time.Millisecond, Status: Failed,
 		Chapters: []ChapterResult{{
 			File: "fixtures/x.md", Title: "A chapter", Status: Failed,

@@ -46,14 +46,12 @@ type Run struct {
 	// Commit is the git revision labrun was built from, with "+dirty" when
 	// the checkout had local changes; empty when the build did not record it.
 	Commit string `json:"labrun_commit,omitempty"`
-	// Cluster is the --cluster mode: fake, kind, kind:NAME, kubeconfig[:CONTEXT].
+	// Cluster is the --cluster mode: builtin, kind, kind:NAME, kubeconfig[:CONTEXT].
 	Cluster string `json:"cluster"`
 	// Kubectl is the path of the kubectl the labs ran.
 	Kubectl        string `json:"kubectl,omitempty"`
 	KubectlVersion string `json:"kubectl_version,omitempty"`
 	ServerVersion  string `json:"server_version,omitempty"`
-	// Seed is the fake cluster's --seed (0: random names).
-	Seed int64 `json:"seed"`
 	// Timeout is each step's time limit (--timeout; longwait gets ten times it).
 	Timeout  time.Duration   `json:"timeout_ns"`
 	Started  time.Time       `json:"started"`

@@ -1,5 +1,5 @@
 // Package busybox is labrun's multicall stand-in for the busybox commands
-// that workshop images (alpine, busybox) rely on. The fake kubelet runs
+// that workshop images (alpine, busybox) rely on. The node agent runs
 // container commands as local processes; the host's commands differ from
 // busybox's (or are missing: no ping), so labrun links these applets ahead
 // of the host's PATH and selects them by argv[0], as busybox does.

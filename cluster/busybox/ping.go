@@ -18,8 +18,8 @@ const pingUsage = "[OPTIONS] HOST"
 const pingHelp = "Send ICMP ECHO_REQUESTs to HOST\n\n\t-4,-6\t\tForce IP or IPv6 name resolution\n\t-c CNT\t\tSend only CNT pings\n\t-s SIZE\t\tSend SIZE data bytes in packets (default 56)\n\t-i SECS\t\tInterval\n\t-A\t\tPing as soon as reply is received\n\t-t TTL\t\tSet TTL\n\t-I IFACE/IP\tSource interface or IP address\n\t-W SEC\t\tSeconds to wait for the first response (default 10)\n\t\t\t(after all -c CNT packets are sent)\n\t-w SEC\t\tSeconds until ping exits (default:infinite)\n\t\t\t(can exit earlier with -c CNT)\n\t-q\t\tQuiet, only display output at start/finish\n\t-p HEXBYTE\tPayload pattern"
 
 // HostsFileEnv names an environment variable holding the path of a hosts(5)
-// file that ping and hostname -i consult before DNS, so the fake cluster
-// can give containers the names a pod's /etc/hosts and DNS would.
+// file that ping and hostname -i consult before DNS, so the node agent can
+// give containers the names a pod's /etc/hosts and DNS would.
 const HostsFileEnv = "LABRUN_HOSTS_FILE"
 
 // pingConfig is ping's parsed command line.

@@ -144,7 +144,7 @@ func wantsNamespace(args []string) bool {
 		if !ok && a == "--cluster" && i+1 < len(args) {
 			v, ok = args[i+1], true
 		}
-		if ok && v != "fake" && v != "builtin" {
+		if ok && v != "builtin" {
 			return false
 		}
 		if a == "--" {

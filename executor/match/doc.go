@@ -16,7 +16,7 @@
 //     IDs (docker://, containerd://, cri-o://) become <scheme>://<id>; any
 //     other 64-hex string becomes <hex>; resourceVersion values become <rv>.
 //   - Every IPv4 and IPv6 address becomes <ip>, 10.96.0.1 and 127.0.0.1
-//     included: a fake or real cluster may number things differently, and
+//     included: one cluster or another may number things differently, and
 //     one rule is easier to explain than a list of exceptions. CIDR suffixes
 //     and ports after the address are kept.
 //   - Versions (v1.32.4, v5.5.0, v1.30.0+k3s1) become <version>.

@@ -1,6 +1,0 @@
-//go:build !race
-
-package fake
-
-// raceEnabled says the test binary runs under the race detector.
-const raceEnabled = false
