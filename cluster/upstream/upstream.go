@@ -137,8 +137,8 @@ type ControlPlane struct {
 const grace = 5 * time.Second
 
 // Start starts etcd, kube-apiserver, kube-controller-manager and
-// kube-scheduler and returns once the API server is ready and the default
-// ServiceAccount exists. ctx bounds the start only (as for the other
+// kube-scheduler and returns once the API server is ready and `default`
+// has its ServiceAccount and kube-root-ca.crt. ctx bounds the start only (as for the other
 // clusters): the control plane lives until Close, or until labrun itself
 // dies, which kills the components too. On any error, a cancelled ctx
 // included, nothing is left running and nothing Start made is left on disk.
@@ -182,7 +182,7 @@ func (cp *ControlPlane) start(ctx context.Context, cmds map[string][]string) err
 			return triedPorts(err, attempt)
 		}
 	}
-	return cp.ensureDefaultServiceAccount(sctx)
+	return cp.ensureDefaultNamespace(sctx, filepath.Base(cmds["kube-controller-manager"][0]))
 }
 
 // launch starts the components on fresh ports and waits until the API
@@ -551,35 +551,64 @@ enableProfiling: false
 `, kubeconfig)
 }
 
-// ensureDefaultServiceAccount creates the default ServiceAccount in
-// `default`, the first thing a lab's pod needs, as the controller
-// manager's serviceaccount controller would: an empty ServiceAccount named
-// default. That controller starts a second or more after the API server is
-// ready; it finds the account there and leaves it. The namespace itself
-// comes from the API server's bootstrap controller, just after /readyz.
-func (cp *ControlPlane) ensureDefaultServiceAccount(ctx context.Context) error {
-	client, err := kubernetes.NewForConfig(cp.RESTConfig())
+// ensureDefaultNamespace creates in `default` the two objects the
+// controller manager would, which a lab's first pod needs: the default
+// ServiceAccount (admission refuses a pod without it) and the
+// kube-root-ca.crt ConfigMap (its token volume projects it), exactly as
+// the serviceaccount and root-ca-cert-publisher controllers make them.
+// Those start one or more seconds after the API server is ready; they find
+// the objects there and leave them. The namespace itself comes from the
+// API server's bootstrap controller, just after /readyz.
+func (cp *ControlPlane) ensureDefaultNamespace(ctx context.Context, cmName string) error {
+	cfg := cp.RESTConfig()
+	// The field manager the controllers' own writes record: client-go's
+	// user agent starts with the command's name (labrun-k8s, or
+	// kube-controller-manager from a --control-plane directory).
+	cfg.UserAgent = cmName
+	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return fmt.Errorf("kube-apiserver client: %w", err)
 	}
-	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default"}}
-	for {
-		_, err := client.CoreV1().ServiceAccounts(metav1.NamespaceDefault).Create(ctx, sa, metav1.CreateOptions{})
-		if err == nil || apierrors.IsAlreadyExists(err) {
-			return nil
-		}
-		if !apierrors.IsNotFound(err) { // the namespace, not yet made
-			return fmt.Errorf("create the default ServiceAccount: %w", err)
-		}
-		select {
-		case <-cp.done:
-			return cp.err
-		case <-ctx.Done():
-			return fmt.Errorf("create the default ServiceAccount: %w", context.Cause(ctx))
-		case <-time.After(20 * time.Millisecond):
+	ns := metav1.NamespaceDefault
+	create := map[string]func() error{
+		"the default ServiceAccount": func() error {
+			_, err := client.CoreV1().ServiceAccounts(ns).Create(ctx,
+				&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "default"}}, metav1.CreateOptions{})
+			return err
+		},
+		"kube-root-ca.crt": func() error {
+			_, err := client.CoreV1().ConfigMaps(ns).Create(ctx, &corev1.ConfigMap{
+				ObjectMeta: metav1.ObjectMeta{Name: "kube-root-ca.crt", Annotations: map[string]string{
+					"kubernetes.io/description": rootCADescription}},
+				Data: map[string]string{"ca.crt": string(cp.ca.cert)},
+			}, metav1.CreateOptions{})
+			return err
+		},
+	}
+	for what, f := range create {
+		for {
+			err := f()
+			if err == nil || apierrors.IsAlreadyExists(err) {
+				break
+			}
+			if !apierrors.IsNotFound(err) { // the namespace, not yet made
+				return fmt.Errorf("create %s: %w", what, err)
+			}
+			select {
+			case <-cp.done:
+				return cp.err
+			case <-ctx.Done():
+				return fmt.Errorf("create %s: %w", what, context.Cause(ctx))
+			case <-time.After(20 * time.Millisecond):
+			}
 		}
 	}
+	return nil
 }
+
+// rootCADescription is the root-ca-cert-publisher controller's annotation.
+const rootCADescription = "Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. " +
+	"No other usage is guaranteed across distributions of Kubernetes clusters."
 
 // startComponent starts one component, to be stopped with the others.
 func (cp *ControlPlane) startComponent(name string, argv []string) (*component, error) {

@@ -473,3 +473,55 @@ func TestOutlivesStartContext(t *testing.T) {
 		t.Errorf("after Close %s holds %v, want only mine", dir, entries)
 	}
 }
+
+// Start makes the default ServiceAccount and kube-root-ca.crt in `default`
+// before the controller manager would: they must be what its controllers
+// make (as in kube-system, where only they do), or the controllers would
+// rewrite them and a lab would see labrun's version first.
+func TestDefaultNamespaceAsControllersMakeIt(t *testing.T) {
+	cp := upstreamtest.Shared(t)
+	get := func(ns, what string) map[string]any {
+		t.Helper()
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			cmd := exec.Command("kubectl", "--kubeconfig", cp.Kubeconfig(), "-n", ns, "get", what, "-o", "json", "--show-managed-fields")
+			out, err := cmd.Output()
+			if err == nil {
+				var obj map[string]any
+				if err := json.Unmarshal(out, &obj); err != nil {
+					t.Fatal(err)
+				}
+				return obj
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s in %s: %v", what, ns, err)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	// What can differ between two namespaces' copies.
+	strip := func(obj map[string]any) map[string]any {
+		md := obj["metadata"].(map[string]any)
+		for _, k := range []string{"namespace", "uid", "resourceVersion", "creationTimestamp"} {
+			delete(md, k)
+		}
+		mfs, _ := md["managedFields"].([]any)
+		for _, mf := range mfs {
+			delete(mf.(map[string]any), "time")
+		}
+		return obj
+	}
+	for _, what := range []string{"serviceaccount/default", "configmap/kube-root-ca.crt"} {
+		ours, theirs := strip(get("default", what)), strip(get("kube-system", what))
+		a, _ := json.MarshalIndent(ours, "", "  ")
+		b, _ := json.MarshalIndent(theirs, "", "  ")
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s in default differs from the controller's in kube-system:\n%s\nvs\n%s", what, a, b)
+		}
+	}
+	cm := get("default", "configmap/kube-root-ca.crt")
+	caPEM, _ := cp.CA()
+	if got := cm["data"].(map[string]any)["ca.crt"]; got != string(caPEM) {
+		t.Errorf("kube-root-ca.crt holds %v, want the run's CA", got)
+	}
+}
