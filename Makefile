@@ -16,7 +16,7 @@ NEED_KUBECTL := $(if $(HOST_KUBECTL),,$(BIN)/kubectl)
 # Tests find bin/kubectl after the host's own.
 TEST_ENV := PATH="$$PATH:$(BIN)"
 
-.PHONY: all build controlplane demo test test-short vet lint fmt kubectl bench fuzz clean
+.PHONY: all build controlplane demo test test-short vet lint fmt kubectl bench bench-cluster fuzz clean
 
 all: build controlplane
 
@@ -96,6 +96,13 @@ test-short:
 
 bench: $(NEED_KUBECTL) $(BIN)/labrun-k8s
 	$(TEST_ENV) $(GO) test -run '^$$' -bench . -count 6 ./...
+
+# The built-in cluster's figures (README): start to ready, pod to Ready and
+# idle memory (three each per run), a 1,000-replica Deployment (one per
+# run); six runs of each, to compare with benchstat.
+bench-cluster: $(NEED_KUBECTL) $(BIN)/labrun-k8s
+	$(TEST_ENV) $(GO) test -run '^$$' -bench 'ClusterReady|PodReady|IdleRSS' -benchtime 3x -count 6 -timeout 30m ./cluster/builtin/
+	$(TEST_ENV) $(GO) test -run '^$$' -bench 'Deployment1000' -benchtime 1x -count 6 -timeout 60m ./cluster/builtin/
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseChapter -fuzztime 10m ./parser

@@ -8,9 +8,11 @@ package builtin
 import (
 	"context"
 	"crypto/x509"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,7 +24,9 @@ import (
 	"github.com/labrun/labrun/cluster/node"
 	"github.com/labrun/labrun/cluster/upstream"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -162,6 +166,7 @@ func (c *Cluster) start(ctx context.Context, opts Options) error {
 	if err := ensureClusterInfo(ctx, client, cfg.Host, caPEM); err != nil {
 		return fmt.Errorf("kube-public: %w", err)
 	}
+	c.logf("cluster: system objects created")
 	// Inside the run's network namespace, cluster addresses answer: nodes
 	// get kind's addresses and the network serves Services, DNS, Ingress.
 	var ingress *network.Ingress
@@ -192,7 +197,7 @@ func (c *Cluster) start(ctx context.Context, opts Options) error {
 		nopts := node.Options{
 			Name: name, Client: client, Address: addr, ControlPlane: i == 0,
 			Dir: podsDir, BinDir: binDir, ServingCert: cert, ClientCAs: pool, MaxPods: opts.MaxPods,
-			FallbackPodCIDR: fmt.Sprintf("10.244.%d.0/24", i),
+			FallbackPodCIDR: podCIDR(up.ClusterCIDR, i),
 			Logf:            c.logf,
 		}
 		if ingress != nil {
@@ -202,10 +207,14 @@ func (c *Cluster) start(ctx context.Context, opts Options) error {
 		if err != nil {
 			return err
 		}
+		if err := setPodCIDR(ctx, client, name, nopts.FallbackPodCIDR); err != nil {
+			return err
+		}
 		c.agents = append(c.agents, a)
 		c.names = append(c.names, name)
 		c.addrs[name] = addr
 	}
+	c.logf("cluster: nodes registered")
 	if err := network.SetNodes(c.addrs); err != nil {
 		return err
 	}
@@ -243,6 +252,42 @@ func (c *Cluster) waitReady(ctx context.Context, client kubernetes.Interface) er
 		_, err = client.CoreV1().ServiceAccounts("default").Get(ctx, "default", metav1.GetOptions{})
 		return err == nil, nil
 	})
+}
+
+// podCIDR is the i-th /24 of the cluster CIDR (default 10.244.0.0/16):
+// what the controller manager's range allocator gives the i-th node it
+// sees (it hands out /24s of --cluster-cidr in order), or "" when the
+// range has no i-th /24.
+func podCIDR(clusterCIDR string, i int) string {
+	if clusterCIDR == "" {
+		clusterCIDR = "10.244.0.0/16"
+	}
+	p, err := netip.ParsePrefix(clusterCIDR)
+	if err != nil || !p.Addr().Is4() || p.Bits() > 24 || i >= 1<<(24-p.Bits()) {
+		return ""
+	}
+	a := p.Masked().Addr().As4()
+	n := binary.BigEndian.Uint32(a[:]) + uint32(i)<<8
+	binary.BigEndian.PutUint32(a[:], n)
+	return netip.PrefixFrom(netip.AddrFrom4(a), 24).String()
+}
+
+// setPodCIDR gives a node the podCIDR the controller manager's allocator
+// would, as soon as it is registered: the allocator starts a second or two
+// after the API server is ready, and a node without a podCIDR is not
+// ready for pods. The allocator takes a podCIDR it finds set as allocated
+// (and never gives it to another node); if it was first, the field is
+// immutable and its choice stays.
+func setPodCIDR(ctx context.Context, client kubernetes.Interface, name, cidr string) error {
+	if cidr == "" {
+		return nil
+	}
+	patch := fmt.Sprintf(`{"spec":{"podCIDR":%q,"podCIDRs":[%q]}}`, cidr, cidr)
+	_, err := client.CoreV1().Nodes().Patch(ctx, name, types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{})
+	if err != nil && !apierrors.IsInvalid(err) {
+		return fmt.Errorf("node %s: set podCIDR: %w", name, err)
+	}
+	return nil
 }
 
 // Kubeconfig is the lab user's kubeconfig (cluster-admin).

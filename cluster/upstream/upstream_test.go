@@ -273,36 +273,36 @@ func TestStartFails(t *testing.T) {
 }
 
 // A port taken between labrun's choosing it and the component's binding it
-// is survived: the component starts again on other ports. The stand-in
-// fails etcd's and kube-apiserver's first start as a taken port does.
+// is survived: the components start again on other ports. The stand-in
+// fails one component's first start as a taken port does.
 func TestPortTakenRetried(t *testing.T) {
 	real, err := upstreamtest.Binary()
 	if err != nil {
 		upstreamtest.SkipOrFail(t, err.Error())
 	}
-	marks := t.TempDir()
-	bin := script(t, `case "$1" in etcd|kube-apiserver)
-  if mkdir "`+marks+`/$1" 2>/dev/null; then
-    echo "listen tcp 127.0.0.1:4242: bind: address already in use" >&2; exit 1
-  fi;;
-esac
+	for _, name := range []string{"etcd", "kube-apiserver"} {
+		t.Run(name, func(t *testing.T) {
+			mark := filepath.Join(t.TempDir(), "failed-once")
+			bin := script(t, `if [ "$1" = `+name+` ] && mkdir "`+mark+`" 2>/dev/null; then
+  echo "listen tcp 127.0.0.1:4242: bind: address already in use" >&2; exit 1
+fi
 exec `+real+` "$@"
 `)
-	var log strings.Builder
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cp, err := upstream.Start(ctx, upstream.Options{Binary: bin, Dir: filepath.Join(t.TempDir(), "cp"), Log: &log})
-	if err != nil {
-		t.Fatalf("Start: %v\n%s", err, log.String())
-	}
-	defer cp.Close(ctx)
-	for _, name := range []string{"etcd", "kube-apiserver"} {
-		if !strings.Contains(log.String(), name+"'s port was taken, retrying on another") {
-			t.Errorf("no retry of %s in the log:\n%s", name, log.String())
-		}
-	}
-	if out := strings.TrimSpace(kubectl(t, cp, "", "auth", "can-i", "get", "pods")); out != "yes" {
-		t.Errorf("after the retries, auth can-i = %q", out)
+			var log strings.Builder
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			defer cancel()
+			cp, err := upstream.Start(ctx, upstream.Options{Binary: bin, Dir: filepath.Join(t.TempDir(), "cp"), Log: &log})
+			if err != nil {
+				t.Fatalf("Start: %v\n%s", err, log.String())
+			}
+			defer cp.Close(ctx)
+			if !strings.Contains(log.String(), name+"'s port was taken, retrying on other ports") {
+				t.Errorf("no retry of %s in the log:\n%s", name, log.String())
+			}
+			if out := strings.TrimSpace(kubectl(t, cp, "", "auth", "can-i", "get", "pods")); out != "yes" {
+				t.Errorf("after the retry, auth can-i = %q", out)
+			}
+		})
 	}
 }
 
@@ -360,6 +360,17 @@ func TestComponentDies(t *testing.T) {
 	}
 	if victim == 0 {
 		t.Fatal("no kube-scheduler process")
+	}
+	// It starts last, just before Start returns: let it say something
+	// first, for the error to carry.
+	for i := 0; ; i++ {
+		if fi, err := os.Stat(filepath.Join(dir, "logs", "kube-scheduler.log")); err == nil && fi.Size() > 0 {
+			break
+		}
+		if i == 300 {
+			t.Fatal("kube-scheduler logged nothing in 30 s")
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	if err := syscall.Kill(victim, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -460,5 +471,57 @@ func TestOutlivesStartContext(t *testing.T) {
 	}
 	if len(entries) != 1 || entries[0].Name() != "mine" {
 		t.Errorf("after Close %s holds %v, want only mine", dir, entries)
+	}
+}
+
+// Start makes the default ServiceAccount and kube-root-ca.crt in `default`
+// before the controller manager would: they must be what its controllers
+// make (as in kube-system, where only they do), or the controllers would
+// rewrite them and a lab would see labrun's version first.
+func TestDefaultNamespaceAsControllersMakeIt(t *testing.T) {
+	cp := upstreamtest.Shared(t)
+	get := func(ns, what string) map[string]any {
+		t.Helper()
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			cmd := exec.Command("kubectl", "--kubeconfig", cp.Kubeconfig(), "-n", ns, "get", what, "-o", "json", "--show-managed-fields")
+			out, err := cmd.Output()
+			if err == nil {
+				var obj map[string]any
+				if err := json.Unmarshal(out, &obj); err != nil {
+					t.Fatal(err)
+				}
+				return obj
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s in %s: %v", what, ns, err)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	// What can differ between two namespaces' copies.
+	strip := func(obj map[string]any) map[string]any {
+		md := obj["metadata"].(map[string]any)
+		for _, k := range []string{"namespace", "uid", "resourceVersion", "creationTimestamp"} {
+			delete(md, k)
+		}
+		mfs, _ := md["managedFields"].([]any)
+		for _, mf := range mfs {
+			delete(mf.(map[string]any), "time")
+		}
+		return obj
+	}
+	for _, what := range []string{"serviceaccount/default", "configmap/kube-root-ca.crt"} {
+		ours, theirs := strip(get("default", what)), strip(get("kube-system", what))
+		a, _ := json.MarshalIndent(ours, "", "  ")
+		b, _ := json.MarshalIndent(theirs, "", "  ")
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s in default differs from the controller's in kube-system:\n%s\nvs\n%s", what, a, b)
+		}
+	}
+	cm := get("default", "configmap/kube-root-ca.crt")
+	caPEM, _ := cp.CA()
+	if got := cm["data"].(map[string]any)["ca.crt"]; got != string(caPEM) {
+		t.Errorf("kube-root-ca.crt holds %v, want the run's CA", got)
 	}
 }
