@@ -38,10 +38,13 @@ a CA and token made for this session, written into a kubeconfig: point
 KUBECONFIG at it. The kubeconfig is removed on exit, since the cluster it
 names is gone.
 
-The cluster runs in this machine's own network, so that kubectl reaches it
-from any shell: kubectl get, apply, describe, logs, exec, attach, cp and
-port-forward work; pod and Service addresses (10.244.x.x, 10.96.x.x) and
-NodePorts answer only inside a run, which has a network namespace of its own.`,
+The cluster runs in a network namespace of its own, as a run's does, so that
+pods, Services, the cluster DNS and NodePorts answer inside it; kubectl reaches
+the API server from any shell through a port on the host's 127.0.0.1 that
+labrun relays into the namespace: get, apply, describe, logs, exec, attach,
+cp, debug and port-forward work. Pod and Service addresses (10.244.x.x,
+10.96.x.x) and NodePorts do not answer from your shell: use kubectl
+port-forward, or curl from a pod.`,
 		Example: `  labrun cluster start --kubeconfig /tmp/labrun.kubeconfig &
   KUBECONFIG=/tmp/labrun.kubeconfig kubectl get nodes`,
 		Args: noArgs,

@@ -45,7 +45,7 @@ var shared struct {
 // Main is the TestMain of a package whose tests use the built-in cluster.
 // The test binary doubles as the containers' busybox and as the network
 // namespace's pod helper, so those roles come first; roles are more of them
-// (as testmain.Main takes them).
+// (a role returns its exit code and true when the binary was started as it).
 func Main(m *testing.M, roles ...func() (code int, ok bool)) {
 	if code, ok := busybox.Dispatch(os.Args); ok {
 		os.Exit(code)
