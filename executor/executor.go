@@ -395,9 +395,7 @@ func (r *runner) lab(ctx context.Context, sl parser.Slide, lab parser.Lab) repor
 			break
 		}
 	}
-	if len(st.terms) > 0 {
-		st.closeTerminals(ctx, lr.Steps)
-	}
+	st.endLab(ctx, lr.Steps)
 	for i := range lr.Steps {
 		if !held[i] {
 			continue

@@ -175,6 +175,19 @@ func (st *labState) command(ctx context.Context, i int, step parser.Step, res *r
 		return
 	}
 	res.Command = text
+	if pr := st.program; pr != nil && pr.inside {
+		switch {
+		case pr.pane.Alive() && pr.pane.Busy():
+			st.inProgram(ctx, i, text, res)
+			return
+		case !pr.fed:
+			// Meant for a program that did not start: not typed into the
+			// lab's shell.
+			st.programGone(pr.pane, res)
+			return
+		}
+		st.program = nil
+	}
 	p, err := st.ready(ctx)
 	if err != nil {
 		st.fail(res, "%v", err)
@@ -230,6 +243,12 @@ func (st *labState) command(ctx context.Context, i int, step parser.Step, res *r
 			return
 		}
 		res.ExitStatuses = out.Statuses
+		return
+	}
+	if last := lines[len(lines)-1]; parser.Interactive(last) && (next == parser.KindCommand || next == "") {
+		// A shell in a pod for the commands after it: a person types them
+		// there.
+		st.enterProgram(ctx, p, step, text, last, res)
 		return
 	}
 	out, err := p.Run(ctx, text)
