@@ -402,6 +402,11 @@ func (st *labState) noteLoss(step parser.Step, res *report.StepResult) {
 			}
 		}
 	}
+	if step.Kind == parser.KindCommand && res.Status == report.Passed {
+		if name := createdName(res.Command); name != "" {
+			st.r.created = name
+		}
+	}
 	if p := st.r.mux.Active(); !p.Alive() {
 		st.lose(fmt.Sprintf("after pane %d's shell exited at %s:%d", p.Index(), step.Pos.File, step.Pos.Line))
 	}
