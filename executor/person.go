@@ -465,18 +465,29 @@ func (st *labState) enterProgram(ctx context.Context, p *tmux.Pane, step parser.
 		return
 	}
 	pr.fed = true
-	if prompt := cursorLine(p.Screen()); prompt == "" || strings.Contains(prompt, "try pressing enter") {
-		// kubectl attached after the shell drew its prompt and says so: a
-		// person presses Enter to see it.
+	// Its prompt is the first line after the command's that is not
+	// kubectl's hint. kubectl run -it attaches after the shell drew it, and
+	// says so ("try pressing enter"): a person presses Enter to see it.
+	typed := strings.TrimSpace(last)
+	notPrompt := func(l string) bool {
+		return l == "" || strings.HasSuffix(l, typed) || strings.Contains(l, "try pressing enter")
+	}
+	wctx, cancel := context.WithTimeout(ctx, st.r.opts.Timeout/4)
+	p.WaitScreen(wctx, func(screen, _ string) bool { return !notPrompt(cursorLine(screen)) })
+	cancel()
+	if notPrompt(cursorLine(p.Screen())) {
 		if err := p.Key(ctx, "Enter"); err == nil {
 			wctx, cancel := context.WithTimeout(ctx, st.r.opts.Timeout/4)
-			p.WaitScreen(wctx, func(screen, _ string) bool {
-				l := cursorLine(screen)
-				return l != "" && !strings.Contains(l, "try pressing enter")
-			})
+			p.WaitScreen(wctx, func(screen, _ string) bool { return !notPrompt(cursorLine(screen)) })
 			cancel()
-			p.Settle(ctx, settleQuiet)
 		}
+	}
+	p.Settle(ctx, settleQuiet)
+	if prompt := cursorLine(p.Screen()); notPrompt(prompt) {
+		st.fail(res, "%q started but showed no prompt to type into (its screen ends with %q)", pr.line, prompt)
+		pr.fed, pr.reported = false, true
+		st.lose(fmt.Sprintf("after %q (%s:%d) showed no prompt", pr.line, pr.pos.File, pr.pos.Line))
+		return
 	}
 	pr.prompt = cursorLine(p.Screen())
 	res.Reason = fmt.Sprintf("%q runs in the foreground (prompt %q): the commands after it are typed into it", pr.line, pr.prompt)
@@ -494,16 +505,25 @@ func cursorLine(screen string) string {
 func backAtPrompt(screen, prompt, line string) (string, bool) {
 	lines := strings.Split(strings.TrimRight(screen, " \n"), "\n")
 	n := len(lines)
-	if prompt == "" || n < 2 || strings.TrimRight(lines[n-1], " ") != prompt {
+	if prompt == "" || n < 2 || !samePrompt(lines[n-1], prompt) {
 		return "", false
 	}
 	for k := n - 2; k >= 0; k-- {
 		l := strings.TrimRight(lines[k], " ")
-		if strings.HasPrefix(l, prompt) && strings.HasSuffix(l, line) {
+		if strings.HasSuffix(l, line) && samePrompt(strings.TrimSuffix(l, line), prompt) {
 			return strings.Join(lines[k+1:n-1], "\n"), true
 		}
 	}
 	return "", false
+}
+
+// samePrompt says whether a line is the program's prompt. The first one
+// seen may carry a second copy of it ("# #": the shell drew its prompt
+// before kubectl attached, then again for the Enter pressed): a later
+// prompt is a suffix of the first.
+func samePrompt(line, prompt string) bool {
+	line = strings.TrimSpace(line)
+	return line != "" && strings.HasSuffix(prompt, line)
 }
 
 // inProgram replays a command meant for the interactive program still in
