@@ -26,7 +26,11 @@ func TestBackAtPrompt(t *testing.T) {
 		{"no output", "/ # true\n/ # ", "/ #", "true", "", true},
 		{"the last of two runs of the same command", "# ls\na\n# ls\nb\n# ", "#", "ls", "b", true},
 		{"a prompt with the host name", "[root@pod /]# cat /x\ncat: /x: No such file or directory\n[root@pod /]# ", "[root@pod /]#", "cat /x", "cat: /x: No such file or directory", true},
-		{"the lab shell's prompt is not the program's", "# exit\n[node1] ~# ", "#", "exit", "", false},
+		{"a prompt drawn over the last line", "# curl web\nline one\n# ne two", "#", "curl web", "line one\nne two", true},
+		{"output without a final newline", "# curl web\n<h1>web</h1># ", "#", "curl web", "<h1>web</h1>", true},
+		// (A program that ended is seen by the pane no longer being busy,
+		// before the screen is looked at.)
+		{"another prompt is not the program's", "bash-5.2$ exit\n[node1] ~# ", "bash-5.2$", "exit", "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, ok := backAtPrompt(tc.screen, tc.prompt, tc.line)

@@ -505,13 +505,34 @@ func cursorLine(screen string) string {
 func backAtPrompt(screen, prompt, line string) (string, bool) {
 	lines := strings.Split(strings.TrimRight(screen, " \n"), "\n")
 	n := len(lines)
-	if prompt == "" || n < 2 || !samePrompt(lines[n-1], prompt) {
+	if prompt == "" || n < 2 {
 		return "", false
+	}
+	// Output without a final newline (curl's) has the prompt at its end,
+	// as in any shell.
+	// A shell that starts its prompt with a carriage return draws it over
+	// such a last line instead.
+	tail := ""
+	if last := strings.TrimRight(lines[n-1], " "); !samePrompt(last, prompt) {
+		f := strings.Fields(prompt)
+		core := f[len(f)-1]
+		switch {
+		case strings.HasSuffix(last, core):
+			tail = strings.TrimSuffix(last, core)
+		case strings.HasPrefix(last, core+" "):
+			tail = strings.TrimPrefix(last, core+" ")
+		default:
+			return "", false
+		}
 	}
 	for k := n - 2; k >= 0; k-- {
 		l := strings.TrimRight(lines[k], " ")
 		if strings.HasSuffix(l, line) && samePrompt(strings.TrimSuffix(l, line), prompt) {
-			return strings.Join(lines[k+1:n-1], "\n"), true
+			out := lines[k+1 : n-1]
+			if tail != "" {
+				out = append(out[:len(out):len(out)], tail)
+			}
+			return strings.Join(out, "\n"), true
 		}
 	}
 	return "", false
@@ -542,14 +563,29 @@ func (st *labState) inProgram(ctx context.Context, i int, text string, res *repo
 			err = p.Key(ctx, "Enter")
 		}
 		var out string
-		err := p.WaitScreen(ctx, func(screen, _ string) bool {
-			if !p.Busy() {
-				return true
+		var err error
+		for {
+			err = p.WaitScreen(ctx, func(screen, _ string) bool {
+				if !p.Busy() {
+					return true
+				}
+				o, ok := backAtPrompt(screen, pr.prompt, line)
+				out = o
+				return ok
+			})
+			if err != nil || !p.Busy() {
+				break
 			}
-			o, ok := backAtPrompt(screen, pr.prompt, line)
-			out = o
-			return ok
-		})
+			// Still there once the screen stops moving: not a line of
+			// output that looks like the prompt.
+			if _, err = p.Settle(ctx, settleQuiet); err != nil {
+				break
+			}
+			if o, ok := backAtPrompt(p.Screen(), pr.prompt, line); ok || !p.Busy() {
+				out = o
+				break
+			}
+		}
 		if err == nil && !p.Busy() {
 			// It ended (exit typed into it): its own status is back.
 			r, _ := p.WaitPrompt(ctx)
@@ -565,6 +601,7 @@ func (st *labState) inProgram(ctx context.Context, i int, text string, res *repo
 			res.Actual = strings.Join(printed, "\n")
 			if ctx.Err() != nil {
 				st.fail(res, "typed into %q: its prompt %q did not come back within %s", pr.line, pr.prompt, st.r.opts.Timeout)
+				res.Screen = p.Screen()
 				st.recoverPane(ctx, p)
 				// What comes after was meant for it: not typed on node1.
 				pr.fed, pr.reported = false, true
