@@ -559,11 +559,15 @@ func (st *labState) inProgram(ctx context.Context, i int, text string, res *repo
 	var printed []string
 	for _, line := range (parser.Step{Text: text}).CommandLines() {
 		line = strings.TrimSpace(line)
-		if err := p.Type(ctx, line); err == nil {
+		err := p.Type(ctx, line)
+		if err == nil {
 			err = p.Key(ctx, "Enter")
 		}
+		if err != nil {
+			st.failErr(ctx, p, res, err)
+			return
+		}
 		var out string
-		var err error
 		for {
 			err = p.WaitScreen(ctx, func(screen, _ string) bool {
 				if !p.Busy() {
