@@ -321,14 +321,17 @@ type runner struct {
 	// failed steps should have set: later failures name them as causes.
 	lost  string
 	unset map[string]string
-	au    *authors
+	// created is the resource the chapter created most recently: the
+	// slides talk about it, and placeholders pick its rows (steps.go).
+	created string
+	au      *authors
 }
 
 func (r *runner) chapter(ctx context.Context, ch parser.Chapter) report.ChapterResult {
 	start := time.Now()
 	cr := report.ChapterResult{File: ch.File, Title: ch.Title, Status: report.Passed}
 	r.opts.Sink.ChapterStarted(cr)
-	r.lost, r.unset = "", map[string]string{}
+	r.lost, r.unset, r.created = "", map[string]string{}, ""
 	if err := r.au.chapter(r.mux, ch); err != nil {
 		r.notes = append(r.notes, err.Error())
 	}
@@ -401,9 +404,7 @@ func (r *runner) lab(ctx context.Context, sl parser.Slide, lab parser.Lab) repor
 			break
 		}
 	}
-	if len(st.terms) > 0 {
-		st.closeTerminals(ctx, lr.Steps)
-	}
+	st.endLab(ctx, lr.Steps)
 	for i := range lr.Steps {
 		if !held[i] {
 			continue

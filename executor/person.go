@@ -35,6 +35,12 @@ type program struct {
 	line     string
 	fed      bool // keys went to it while it ran: it did start
 	reported bool // its not starting was reported on a step already
+	// inside says the commands that follow are typed into it, as a person
+	// does in a shell in a pod (run -it, exec -it with no keys after it);
+	// prompt is its prompt line as it showed once started, and pane where.
+	inside bool
+	prompt string
+	pane   *tmux.Pane
 }
 
 // closeGrace bounds what is done to a terminal at the end of a lab;
@@ -321,7 +327,7 @@ func (st *labState) programGone(p *tmux.Pane, res *report.StepResult) {
 		return
 	}
 	res.Status = report.NotVerified
-	res.Reason = fmt.Sprintf("not typed: it was meant for %q, which did not start", pr.line)
+	res.Reason = fmt.Sprintf("not typed: it was meant for %q, which is not running", pr.line)
 	res.Cause = fmt.Sprintf("after the interactive program of %s:%d did not start", pr.pos.File, pr.pos.Line)
 }
 
@@ -396,6 +402,11 @@ func (st *labState) noteLoss(step parser.Step, res *report.StepResult) {
 			}
 		}
 	}
+	if step.Kind == parser.KindCommand && res.Status == report.Passed {
+		if name := createdName(res.Command); name != "" {
+			st.r.created = name
+		}
+	}
 	if p := st.r.mux.Active(); !p.Alive() {
 		st.lose(fmt.Sprintf("after pane %d's shell exited at %s:%d", p.Index(), step.Pos.File, step.Pos.Line))
 	}
@@ -438,3 +449,258 @@ func (st *labState) causeFor(step parser.Step) string {
 // envVar are variables every shell has, not the lab's own.
 var envVar = map[string]bool{"HOME": true, "PATH": true, "USER": true, "PWD": true, "SHELL": true,
 	"TERM": true, "KUBECONFIG": true, "HOSTNAME": true, "RANDOM": true, "LANG": true}
+
+// enterProgram starts a command whose interactive program (a shell in a
+// pod) is meant for the commands after it, with no keys in between: once
+// it reads the terminal, those commands are typed into it.
+func (st *labState) enterProgram(ctx context.Context, p *tmux.Pane, step parser.Step, text, last string, res *report.StepResult) {
+	if err := p.Start(ctx, text); err != nil {
+		st.failErr(ctx, p, res, err)
+		return
+	}
+	st.startProgram(ctx, p, step.Pos, last, res)
+	pr := st.program
+	pr.inside, pr.pane = true, p
+	if res.Status != report.Passed || !p.Busy() {
+		return
+	}
+	pr.fed = true
+	// Its prompt is the first line after the command's that is not
+	// kubectl's hint. kubectl run -it attaches after the shell drew it, and
+	// says so ("try pressing enter"): a person presses Enter to see it.
+	typed := strings.TrimSpace(last)
+	notPrompt := func(l string) bool {
+		return l == "" || strings.HasSuffix(l, typed) || strings.Contains(l, "try pressing enter")
+	}
+	wctx, cancel := context.WithTimeout(ctx, st.r.opts.Timeout/4)
+	p.WaitScreen(wctx, func(screen, _ string) bool { return !notPrompt(cursorLine(screen)) })
+	cancel()
+	if notPrompt(cursorLine(p.Screen())) {
+		if err := p.Key(ctx, "Enter"); err == nil {
+			wctx, cancel := context.WithTimeout(ctx, st.r.opts.Timeout/4)
+			p.WaitScreen(wctx, func(screen, _ string) bool { return !notPrompt(cursorLine(screen)) })
+			cancel()
+		}
+	}
+	p.Settle(ctx, settleQuiet)
+	if prompt := cursorLine(p.Screen()); notPrompt(prompt) {
+		st.fail(res, "%q started but showed no prompt to type into (its screen ends with %q)", pr.line, prompt)
+		pr.fed, pr.reported = false, true
+		st.lose(fmt.Sprintf("after %q (%s:%d) showed no prompt", pr.line, pr.pos.File, pr.pos.Line))
+		return
+	}
+	pr.prompt = cursorLine(p.Screen())
+	res.Reason = fmt.Sprintf("%q runs in the foreground (prompt %q): the commands after it are typed into it", pr.line, pr.prompt)
+}
+
+// cursorLine is the last line of a screen with text on it, without its
+// trailing blanks: the prompt of a program waiting for a command.
+func cursorLine(screen string) string {
+	lines := strings.Split(strings.TrimRight(screen, " \n"), "\n")
+	return strings.TrimRight(lines[len(lines)-1], " ")
+}
+
+// backAtPrompt says whether the screen shows line typed at prompt with the
+// prompt back below it, and returns what the command printed between them.
+func backAtPrompt(screen, prompt, line string) (string, bool) {
+	lines := strings.Split(strings.TrimRight(screen, " \n"), "\n")
+	n := len(lines)
+	if prompt == "" || n < 2 {
+		return "", false
+	}
+	// Output without a final newline (curl's) has the prompt at its end,
+	// as in any shell.
+	// A shell that starts its prompt with a carriage return draws it over
+	// such a last line instead.
+	tail := ""
+	if last := strings.TrimRight(lines[n-1], " "); !samePrompt(last, prompt) {
+		f := strings.Fields(prompt)
+		core := f[len(f)-1]
+		switch {
+		case strings.HasSuffix(last, core):
+			tail = strings.TrimSuffix(last, core)
+		case strings.HasPrefix(last, core+" "):
+			tail = strings.TrimPrefix(last, core+" ")
+		default:
+			return "", false
+		}
+	}
+	for k := n - 2; k >= 0; k-- {
+		l := strings.TrimRight(lines[k], " ")
+		if strings.HasSuffix(l, line) && samePrompt(strings.TrimSuffix(l, line), prompt) {
+			out := lines[k+1 : n-1]
+			if tail != "" {
+				out = append(out[:len(out):len(out)], tail)
+			}
+			return strings.Join(out, "\n"), true
+		}
+	}
+	return "", false
+}
+
+// samePrompt says whether a line is the program's prompt. The first one
+// seen may carry a second copy of it ("# #": the shell drew its prompt
+// before kubectl attached, then again for the Enter pressed): a later
+// prompt is a suffix of the first.
+func samePrompt(line, prompt string) bool {
+	line = strings.TrimSpace(line)
+	return line != "" && strings.HasSuffix(prompt, line)
+}
+
+// inProgram replays a command meant for the interactive program still in
+// the foreground: typed into it line by line, done when its prompt comes
+// back, and judged by what shows (there is no exit status inside it): the
+// slide's expected output, an announced error, error wording. What cannot
+// be judged is not verified.
+func (st *labState) inProgram(ctx context.Context, i int, text string, res *report.StepResult) {
+	pr := st.program
+	p := pr.pane
+	res.Pane = p.Index()
+	var printed []string
+	for _, line := range (parser.Step{Text: text}).CommandLines() {
+		line = strings.TrimSpace(line)
+		err := p.Type(ctx, line)
+		if err == nil {
+			err = p.Key(ctx, "Enter")
+		}
+		if err != nil {
+			st.failErr(ctx, p, res, err)
+			return
+		}
+		var out string
+		for {
+			err = p.WaitScreen(ctx, func(screen, _ string) bool {
+				if !p.Busy() {
+					return true
+				}
+				o, ok := backAtPrompt(screen, pr.prompt, line)
+				out = o
+				return ok
+			})
+			if err != nil || !p.Busy() {
+				break
+			}
+			// Still there once the screen stops moving: not a line of
+			// output that looks like the prompt.
+			if _, err = p.Settle(ctx, settleQuiet); err != nil {
+				break
+			}
+			if o, ok := backAtPrompt(p.Screen(), pr.prompt, line); ok || !p.Busy() {
+				out = o
+				break
+			}
+		}
+		if err == nil && !p.Busy() {
+			// It ended (exit typed into it): its own status is back.
+			r, _ := p.WaitPrompt(ctx)
+			res.ExitStatuses, res.Actual = r.Statuses, strings.Join(append(printed, r.Output), "\n")
+			st.program = nil
+			st.verdict(i, r, res)
+			if res.Status == report.Passed {
+				res.Reason = fmt.Sprintf("%q ended and node1's prompt is back", pr.line)
+			}
+			return
+		}
+		if err != nil {
+			res.Actual = strings.Join(printed, "\n")
+			if ctx.Err() != nil {
+				st.fail(res, "typed into %q: its prompt %q did not come back within %s", pr.line, pr.prompt, st.r.opts.Timeout)
+				res.Screen = p.Screen()
+				st.recoverPane(ctx, p)
+				// What comes after was meant for it: not typed on node1.
+				pr.fed, pr.reported = false, true
+				st.lose(fmt.Sprintf("after %q (%s:%d) stopped answering", pr.line, pr.pos.File, pr.pos.Line))
+				return
+			}
+			st.failErr(ctx, p, res, err)
+			return
+		}
+		printed = append(printed, out)
+	}
+	out := strings.Join(printed, "\n")
+	res.Actual = out
+	st.judgeInside(i, pr, out, res)
+}
+
+// judgeInside judges by what a command printed inside a program, saying
+// how: there is no exit status to read there.
+func (st *labState) judgeInside(i int, pr *program, out string, res *report.StepResult) {
+	where := fmt.Sprintf("judged inside %q (no exit status there)", pr.line)
+	step := st.lab.Steps[i]
+	errLine := match.ErrorLine(out)
+	if announced := match.AnnouncesError(step.Text); announced != "" {
+		if errLine == "" {
+			st.fail(res, "the slide says this fails (%q) but no error showed; %s", announced, where)
+			return
+		}
+		res.Reason = fmt.Sprintf("%s: the error the slide announces showed: %s", where, errLine)
+		return
+	}
+	skipped := ""
+	if exp := st.lab.Expected; exp != nil && i == st.last {
+		m := match.Match(exp.Text, out)
+		switch {
+		case m.OK:
+			res.Expected, res.ExpectedFile, res.ExpectedLine = exp.Text, exp.Pos.File, exp.Pos.Line
+			res.Reason = fmt.Sprintf("%s: the output matches the slide's (%s:%d)", where, exp.Pos.File, exp.Pos.Line)
+			return
+		case exp.Distance == 0:
+			res.Expected, res.ExpectedFile, res.ExpectedLine = exp.Text, exp.Pos.File, exp.Pos.Line
+			reason := "the output does not match the slides"
+			if m.Explanation != "" {
+				reason += ": " + m.Explanation
+			}
+			st.fail(res, "%s; %s", reason, where)
+			res.Diff = m.Diff
+			return
+		default:
+			// A fence slides later is only a guess at this command's
+			// output; one that does not fit it is not taken as such.
+			skipped = fmt.Sprintf("; the fence at %s:%d, %d slide(s) later, does not fit this output and was not taken as it", exp.Pos.File, exp.Pos.Line, exp.Distance)
+		}
+	}
+	switch {
+	case errLine != "":
+		st.fail(res, "the output shows an error: %q; %s%s", errLine, where, skipped)
+	case strings.TrimSpace(out) == "":
+		res.Status = report.NotVerified
+		res.Reason = fmt.Sprintf("not verified: it printed nothing, and inside %q there is no exit status to read%s", pr.line, skipped)
+	default:
+		res.Reason = fmt.Sprintf("%s: its output shows no error%s", where, skipped)
+	}
+}
+
+// endLab ends what the lab left running as a person would: its terminals,
+// then an interactive program still in the foreground (a shell in a pod),
+// left with ^D so the next lab starts at node1's prompt.
+func (st *labState) endLab(ctx context.Context, results []report.StepResult) {
+	if len(st.terms) > 0 {
+		st.closeTerminals(ctx, results)
+	}
+	pr := st.program
+	st.program = nil
+	if pr == nil || pr.pane == nil || !pr.pane.Alive() || !pr.pane.Busy() {
+		return
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeGrace)
+	defer cancel()
+	how := "^D"
+	err := pr.pane.Key(cctx, "^D")
+	if err == nil {
+		wctx, wcancel := context.WithTimeout(cctx, 5*time.Second)
+		_, err = pr.pane.WaitPrompt(wctx)
+		wcancel()
+	}
+	if err != nil && pr.pane.Alive() && pr.pane.Busy() {
+		how = "^D, then exit"
+		_ = pr.pane.Type(cctx, "exit")
+		_ = pr.pane.Key(cctx, "Enter")
+		_, err = pr.pane.WaitPrompt(cctx)
+	}
+	if err != nil {
+		st.recoverPane(ctx, pr.pane)
+		st.r.notes = append(st.r.notes, fmt.Sprintf("%s: %q (%s:%d) did not end with %s at the end of the lab; it was interrupted", pr.pane.Name(), pr.line, pr.pos.File, pr.pos.Line, how))
+		return
+	}
+	st.r.notes = append(st.r.notes, fmt.Sprintf("%s: left %q (%s:%d) with %s at the end of the lab, as a person would: the next lab starts at node1's prompt", pr.pane.Name(), pr.line, pr.pos.File, pr.pos.Line, how))
+}

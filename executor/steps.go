@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"regexp"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -175,6 +176,19 @@ func (st *labState) command(ctx context.Context, i int, step parser.Step, res *r
 		return
 	}
 	res.Command = text
+	if pr := st.program; pr != nil && pr.inside {
+		switch {
+		case pr.pane.Alive() && pr.pane.Busy():
+			st.inProgram(ctx, i, text, res)
+			return
+		case !pr.fed:
+			// Meant for a program that did not start: not typed into the
+			// lab's shell.
+			st.programGone(pr.pane, res)
+			return
+		}
+		st.program = nil
+	}
 	p, err := st.ready(ctx)
 	if err != nil {
 		st.fail(res, "%v", err)
@@ -230,6 +244,12 @@ func (st *labState) command(ctx context.Context, i int, step parser.Step, res *r
 			return
 		}
 		res.ExitStatuses = out.Statuses
+		return
+	}
+	if last := lines[len(lines)-1]; parser.Interactive(last) && (next == parser.KindCommand || next == "") {
+		// A shell in a pod for the commands after it: a person types them
+		// there.
+		st.enterProgram(ctx, p, step, text, last, res)
 		return
 	}
 	out, err := p.Run(ctx, text)
@@ -663,18 +683,201 @@ func (st *labState) lookNow(re *regexp.Regexp) (string, bool) {
 	}
 	screens = append(screens, st.r.mux.Active().Screen())
 	for _, sc := range screens {
-		all := re.FindAllStringSubmatch(sc, -1)
-		if len(all) == 0 {
-			continue
+		if v, ok := pickFit(sc, re, st.r.created); ok {
+			return v, true
 		}
-		m := all[len(all)-1]
-		if len(m) > 1 {
-			return m[1], true
-		}
-		return m[0], true
 	}
 	return "", false
 }
+
+// pickFit returns the text fitting re (its first group if it has one) that
+// a person would take from a screen. In a table (kubectl get), that is the
+// row the slides are talking about: the last whose name starts with the
+// resource created last (the pods of deployment blue), else the youngest
+// by AGE, else the last row; elsewhere the last fitting text.
+func pickFit(screen string, re *regexp.Regexp, created string) (string, bool) {
+	lines := strings.Split(screen, "\n")
+	lastAt := -1
+	for k := len(lines) - 1; k >= 0 && lastAt < 0; k-- {
+		if re.MatchString(lines[k]) {
+			lastAt = k
+		}
+	}
+	if lastAt < 0 {
+		// Only across lines (soft-wrapped): the last fit of the screen.
+		return lastFit(screen, re)
+	}
+	header := -1
+	for k := lastAt; k >= 0 && header < 0; k-- {
+		if tableHeader.MatchString(lines[k]) {
+			header = k
+		}
+	}
+	if header < 0 || header == lastAt {
+		return lastFit(lines[lastAt], re)
+	}
+	var rows []string
+	for _, l := range lines[header+1 : lastAt+1] {
+		if re.MatchString(l) {
+			rows = append(rows, l)
+		}
+	}
+	row := rows[len(rows)-1]
+	if r, ok := rowNamed(rows, created); ok {
+		row = r
+	} else if r, ok := youngestRow(lines[header], rows); ok {
+		row = r
+	}
+	return lastFit(row, re)
+}
+
+// tableHeader is the header line of kubectl's tables.
+var tableHeader = regexp.MustCompile(`^(?:NAMESPACE\s+)?NAME\s{2,}[A-Z]`)
+
+func lastFit(text string, re *regexp.Regexp) (string, bool) {
+	all := re.FindAllStringSubmatch(text, -1)
+	if len(all) == 0 {
+		return "", false
+	}
+	m := all[len(all)-1]
+	if len(m) > 1 {
+		return m[1], true
+	}
+	return m[0], true
+}
+
+// rowNamed is the last row whose NAME is the resource's or one of its
+// children's (blue, blue-6d4f8b-x2x9q).
+func rowNamed(rows []string, name string) (string, bool) {
+	if name == "" {
+		return "", false
+	}
+	for k := len(rows) - 1; k >= 0; k-- {
+		for _, f := range strings.Fields(rows[k])[:min(2, len(strings.Fields(rows[k])))] {
+			f = f[strings.LastIndex(f, "/")+1:] // pod/blue-…
+			if f == name || strings.HasPrefix(f, name+"-") {
+				return rows[k], true
+			}
+		}
+	}
+	return "", false
+}
+
+// youngestRow is the row with the smallest AGE (the last of equals), when
+// the table has an AGE column every row fills in.
+func youngestRow(header string, rows []string) (string, bool) {
+	col := regexp.MustCompile(`\bAGE\b`).FindStringIndex(header)
+	if col == nil {
+		return "", false
+	}
+	best, bestAge := "", time.Duration(-1)
+	for _, r := range rows {
+		if len(r) <= col[0] {
+			return "", false
+		}
+		f := strings.Fields(r[col[0]:])
+		if len(f) == 0 {
+			return "", false
+		}
+		age, ok := parseAge(f[0])
+		if !ok {
+			return "", false
+		}
+		if bestAge < 0 || age <= bestAge {
+			best, bestAge = r, age
+		}
+	}
+	return best, best != ""
+}
+
+// parseAge reads kubectl's ages: 45s, 3m12s, 5h, 2d3h, 400d, 3y.
+func parseAge(s string) (time.Duration, bool) {
+	m := ageText.FindAllStringSubmatch(s, -1)
+	if m == nil || ageText.ReplaceAllString(s, "") != "" {
+		return 0, false
+	}
+	unit := map[string]time.Duration{"s": time.Second, "m": time.Minute, "h": time.Hour, "d": 24 * time.Hour, "y": 365 * 24 * time.Hour}
+	var d time.Duration
+	for _, p := range m {
+		n, err := strconv.Atoi(p[1])
+		if err != nil {
+			return 0, false
+		}
+		d += time.Duration(n) * unit[p[2]]
+	}
+	return d, true
+}
+
+var ageText = regexp.MustCompile(`([0-9]+)([smhdy])`)
+
+// createdName is the name of what a command line of the step creates
+// (kubectl create KIND NAME, kubectl run NAME, kubectl expose KIND NAME),
+// the last one in the step; "" when it creates nothing by name.
+func createdName(command string) string {
+	name := ""
+	for _, line := range (parser.Step{Text: command}).CommandLines() {
+		f := strings.Fields(strings.ReplaceAll(line, "\\\n", " "))
+		for k := 0; k+1 < len(f); k++ {
+			if f[k] != "kubectl" {
+				continue
+			}
+			var args []string
+			skip := false
+			for _, a := range f[k+1:] {
+				if a == "|" || a == "&&" || a == ";" || a == "--" {
+					break
+				}
+				switch {
+				case skip:
+					skip = false
+				case strings.HasPrefix(a, "-"):
+					skip = valueFlag[a]
+				default:
+					args = append(args, a)
+				}
+			}
+			if len(args) < 2 {
+				continue
+			}
+			switch args[0] {
+			case "run":
+				name = args[1]
+			case "expose":
+				if len(args) >= 3 {
+					name = args[2]
+				}
+			case "create":
+				// create KIND NAME, or create KIND TYPE NAME (secret
+				// generic, service clusterip).
+				i := 2
+				switch args[1] {
+				case "secret", "service", "svc":
+					i = 3
+				}
+				if i < len(args) {
+					name = args[i]
+				}
+			}
+			if n := nameFlag.FindStringSubmatch(line); n != nil && (args[0] == "expose" || args[0] == "create") {
+				name = n[1]
+			}
+		}
+	}
+	if !resourceName.MatchString(name) {
+		return ""
+	}
+	return name
+}
+
+var (
+	resourceName = regexp.MustCompile(`^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$`)
+	nameFlag     = regexp.MustCompile(`--name[= ]([a-z0-9][a-z0-9.-]*)`)
+	// valueFlag are kubectl flags the decks write with their value as the
+	// next word.
+	valueFlag = map[string]bool{"-n": true, "--namespace": true, "--image": true, "--port": true,
+		"-o": true, "--output": true, "--type": true, "--replicas": true, "-l": true, "--selector": true,
+		"--name": true, "--target-port": true, "--restart": true, "-f": true, "--filename": true}
+)
 
 // settleQuiet is how long a command followed by keys must print nothing
 // to be taken as waiting for them.

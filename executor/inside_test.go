@@ -1,0 +1,100 @@
+package executor
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/labrun/labrun/cluster/upstream/upstreamtest"
+	"github.com/labrun/labrun/internal/text"
+	"github.com/labrun/labrun/report"
+)
+
+// The end of a command typed into a program is its prompt back below the
+// command's echo; what lies between is what it printed.
+func TestBackAtPrompt(t *testing.T) {
+	for _, tc := range []struct {
+		name, screen, prompt, line, out string
+		ok                              bool
+	}{
+		{"back, with output", "If you don't see a command prompt, try pressing enter.\n# # echo hi\nhi\n# \n\n", "# #", "echo hi", "hi", true},
+		{"still running", "# curl slow\n", "#", "curl slow", "", false},
+		{"echo not shown yet", "# \n", "#", "curl slow", "", false},
+		{"no output", "/ # true\n/ # ", "/ #", "true", "", true},
+		{"the last of two runs of the same command", "# ls\na\n# ls\nb\n# ", "#", "ls", "b", true},
+		{"a prompt with the host name", "[root@pod /]# cat /x\ncat: /x: No such file or directory\n[root@pod /]# ", "[root@pod /]#", "cat /x", "cat: /x: No such file or directory", true},
+		{"a prompt drawn over the last line", "# curl web\nline one\n# ne two", "#", "curl web", "line one\nne two", true},
+		{"output without a final newline", "# curl web\n<h1>web</h1># ", "#", "curl web", "<h1>web</h1>", true},
+		// (A program that ended is seen by the pane no longer being busy,
+		// before the screen is looked at.)
+		{"another prompt is not the program's", "bash-5.2$ exit\n[node1] ~# ", "bash-5.2$", "exit", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, ok := backAtPrompt(tc.screen, tc.prompt, tc.line)
+			if ok != tc.ok || out != tc.out {
+				t.Errorf("backAtPrompt = %q, %v; want %q, %v", out, ok, tc.out, tc.ok)
+			}
+		})
+	}
+}
+
+// Commands after a shell in a pod (run -it, no keys) are typed into it and
+// judged by what shows; the shell is left with ^D at the end of its lab and
+// the next lab runs on node1. On the built-in cluster: the fake one's
+// shells are not the subject here.
+func TestCommandsInsideAPodShell(t *testing.T) {
+	kubectl := needKubectl(t)
+	bin, err := upstreamtest.Binary()
+	if err != nil {
+		upstreamtest.SkipOrFail(t, err.Error())
+	}
+	t.Setenv("PATH", filepath.Dir(bin)+":"+os.Getenv("PATH"))
+	deck := loadChapter(t, "../fixtures/inside/pod.md", nil)
+	res, err := Run(testCtx(t), deck, Options{Kubectl: kubectl, Cluster: "builtin", Timeout: 20 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var steps []report.StepResult
+	for _, ch := range res.Chapters {
+		for _, l := range ch.Labs {
+			steps = append(steps, l.Steps...)
+		}
+	}
+	var got []string
+	for _, s := range steps {
+		got = append(got, fmt.Sprintf("%d %s %q: %s | %q", s.Line, s.Status, text.FirstLine(s.Command), s.Reason, s.Actual))
+	}
+	wants := []struct {
+		line           int
+		status         report.Status
+		reason, actual string
+	}{
+		{13, report.Passed, "the commands after it are typed into it", ""},
+		{18, report.Passed, "its output shows no error", "hello from the sandbox"},
+		{23, report.Passed, "the error the slide announces showed", "No such file or directory"},
+		{28, report.Failed, "the output shows an error", "diary.txt"},
+		{33, report.NotVerified, "no exit status to read", ""},
+		{46, report.Passed, "", "back on"},
+	}
+	if len(steps) != len(wants) {
+		t.Fatalf("%d steps, want %d:\n%s", len(steps), len(wants), strings.Join(got, "\n"))
+	}
+	for i, w := range wants {
+		s := steps[i]
+		if s.Line != w.line || s.Status != w.status || !strings.Contains(s.Reason, w.reason) || !strings.Contains(s.Actual, w.actual) {
+			t.Errorf("step %d: got %s\n  want line %d %s: …%s… actual …%s…\nscreen:\n%s", i, got[i], w.line, w.status, w.reason, w.actual, s.Screen)
+		}
+		if s.Status == report.Passed && i > 0 && i < 5 && len(s.ExitStatuses) != 0 {
+			t.Errorf("step %d reports exit statuses %v from inside the shell, where none can be read", i, s.ExitStatuses)
+		}
+	}
+	if strings.Contains(steps[5].Actual, "sandbox-shell") {
+		t.Errorf("the last lab ran in the pod's shell, not on node1: %q", steps[5].Actual)
+	}
+	if !strings.Contains(strings.Join(res.Notes, "\n"), "with ^D at the end of the lab") {
+		t.Errorf("no note says the shell was left with ^D: %q", res.Notes)
+	}
+}
