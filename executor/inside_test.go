@@ -2,13 +2,10 @@ package executor
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/labrun/labrun/cluster/upstream/upstreamtest"
 	"github.com/labrun/labrun/internal/text"
 	"github.com/labrun/labrun/report"
 )
@@ -43,17 +40,11 @@ func TestBackAtPrompt(t *testing.T) {
 
 // Commands after a shell in a pod (run -it, no keys) are typed into it and
 // judged by what shows; the shell is left with ^D at the end of its lab and
-// the next lab runs on node1. On the built-in cluster: the fake one's
-// shells are not the subject here.
+// the next lab runs on node1.
 func TestCommandsInsideAPodShell(t *testing.T) {
 	kubectl := needKubectl(t)
-	bin, err := upstreamtest.Binary()
-	if err != nil {
-		upstreamtest.SkipOrFail(t, err.Error())
-	}
-	t.Setenv("PATH", filepath.Dir(bin)+":"+os.Getenv("PATH"))
 	deck := loadChapter(t, "../fixtures/inside/pod.md", nil)
-	res, err := Run(testCtx(t), deck, Options{Kubectl: kubectl, Cluster: "builtin", Timeout: 20 * time.Second})
+	res, err := Run(testCtx(t), deck, onShared(t, Options{Kubectl: kubectl, Timeout: 20 * time.Second}))
 	if err != nil {
 		t.Fatal(err)
 	}
