@@ -89,7 +89,7 @@ func Record(ctx context.Context, kubeconfig string) (*Baseline, error) {
 	if err != nil {
 		return nil, fmt.Errorf("recording the cluster: %w", err)
 	}
-	all, err := b.listAll(ctx, res)
+	all, err := b.settle(ctx, res)
 	if err != nil {
 		return nil, fmt.Errorf("recording the cluster: %w", err)
 	}
@@ -102,6 +102,69 @@ func Record(ctx context.Context, kubeconfig string) (*Baseline, error) {
 		}
 	}
 	return b, nil
+}
+
+// settle lists everything until the cluster's own controllers have caught
+// up: every workload's controller has seen its latest spec and has all its
+// replicas ready, and two lists in a row hold the same objects. A cluster
+// is "ready" for a lab before its controller manager has made all it
+// makes (its ServiceAccounts, kube-system's pods): recorded too early,
+// those would be deleted by every reset, and made again behind its back.
+// After a minute it takes what is there.
+func (b *Baseline) settle(ctx context.Context, res []resource) ([][]unstructured.Unstructured, error) {
+	deadline := time.Now().Add(time.Minute)
+	var prev map[key]bool
+	for {
+		all, err := b.listAll(ctx, res)
+		if err != nil {
+			return nil, err
+		}
+		keys := map[key]bool{}
+		settled := true
+		for ri, r := range res {
+			for i := range all[ri] {
+				keys[keyOf(r, &all[ri][i])] = true
+				if !caughtUp(r, &all[ri][i]) {
+					settled = false
+				}
+			}
+		}
+		if settled && reflect.DeepEqual(keys, prev) || time.Now().After(deadline) {
+			return all, nil
+		}
+		prev = keys
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+}
+
+// caughtUp tells whether a workload's controller has acted on its spec:
+// observed its generation, and made its replicas ready.
+func caughtUp(r resource, o *unstructured.Unstructured) bool {
+	if r.gvr.Group != "apps" {
+		return true
+	}
+	gen, _, _ := unstructured.NestedInt64(o.Object, "status", "observedGeneration")
+	if gen < o.GetGeneration() {
+		return false
+	}
+	switch r.gvr.Resource {
+	case "deployments", "replicasets", "statefulsets":
+		want, found, _ := unstructured.NestedInt64(o.Object, "spec", "replicas")
+		if !found {
+			want = 1
+		}
+		ready, _, _ := unstructured.NestedInt64(o.Object, "status", "readyReplicas")
+		return ready >= want
+	case "daemonsets":
+		want, _, _ := unstructured.NestedInt64(o.Object, "status", "desiredNumberScheduled")
+		ready, _, _ := unstructured.NestedInt64(o.Object, "status", "numberReady")
+		return ready >= want
+	}
+	return true
 }
 
 // Len is the number of objects recorded.
