@@ -1,15 +1,20 @@
 package builtin
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/labrun/labrun/cluster/upstream/upstreamtest"
 )
 
 // The behaviours below held the hand-written API server's kubelet; here
@@ -112,4 +117,171 @@ func TestCopyBothWays(t *testing.T) {
 		t.Errorf("the tar under cp, of a missing file: %v %q", err, out)
 	}
 	k.must("delete", "pod", "box", "--wait=false")
+}
+
+// kubectls are the kubectl 1.27–1.33 binaries beside the one on PATH
+// (kubectl.1.x), or that one alone; -short keeps only that one.
+func kubectls(t *testing.T) []string {
+	t.Helper()
+	host, err := exec.LookPath("kubectl")
+	if err != nil {
+		upstreamtest.SkipOrFail(t, "kubectl not on PATH")
+	}
+	if testing.Short() {
+		return []string{host}
+	}
+	real, err := filepath.EvalSymlinks(host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	versions, _ := filepath.Glob(filepath.Join(filepath.Dir(real), "kubectl.1.*"))
+	if len(versions) == 0 {
+		return []string{host}
+	}
+	return versions
+}
+
+// TestKubeletAPIEveryKubectl: logs (--tail, --timestamps, --since, -f,
+// --previous), exec -i and attach through the API server to the node, with
+// every kubectl, websocket (1.29+) and SPDY alike, as the fake's kubelet
+// tests held them.
+func TestKubeletAPIEveryKubectl(t *testing.T) {
+	for _, bin := range kubectls(t) {
+		t.Run(strings.ReplaceAll(filepath.Base(bin), ".", "-"), func(t *testing.T) { // a namespace name
+			k := newKube(t)
+			k.bin = bin
+			k.must("run", "talk", "--image=busybox", "--", "sh", "-c", "echo one; echo two; echo three; exec sleep 3600")
+			k.must("run", "once", "--image=busybox", "--restart=Never", "--", "sh", "-c", "echo a; echo b")
+			k.must("run", "crash", "--image=busybox", "--", "sh", "-c", "echo ran; exit 1")
+			k.must("wait", "--for=condition=Ready", "pod/talk", "--timeout=60s")
+			eventually(t, 30*time.Second, func() string {
+				if got, _ := k.run("", "logs", "talk"); got != "one\ntwo\nthree\n" {
+					return fmt.Sprintf("logs: %q", got)
+				}
+				return ""
+			})
+			if got := k.stdout("", "logs", "talk", "--tail=2"); got != "two\nthree\n" {
+				t.Errorf("logs --tail=2: %q", got)
+			}
+			if got := k.stdout("", "logs", "talk", "--since=1h"); got != "one\ntwo\nthree\n" {
+				t.Errorf("logs --since=1h: %q", got)
+			}
+			stamped := regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z (one|two|three)$`)
+			lines := strings.Split(strings.TrimSuffix(k.stdout("", "logs", "talk", "--timestamps"), "\n"), "\n")
+			for _, l := range lines {
+				if !stamped.MatchString(l) {
+					t.Errorf("logs --timestamps line %q", l)
+				}
+			}
+			if len(lines) != 3 {
+				t.Errorf("logs --timestamps: %d lines", len(lines))
+			}
+			if got := k.stdout("through stdin\n", "exec", "-i", "talk", "--", "cat"); got != "through stdin\n" {
+				t.Errorf("exec -i cat: %q", got)
+			}
+			// -f on a container that has ended returns what it printed.
+			eventually(t, time.Minute, func() string {
+				if got, err := k.run("", "logs", "-f", "once"); err != nil || got != "a\nb\n" {
+					return fmt.Sprintf("logs -f once: %v %q", err, got)
+				}
+				return ""
+			})
+			// --previous is the instance before the restart; a pod that
+			// never restarted has none, as the kubelet says.
+			eventually(t, 90*time.Second, func() string {
+				if got, err := k.run("", "logs", "crash", "--previous"); err != nil || got != "ran\n" {
+					return fmt.Sprintf("logs --previous: %v %q", err, got)
+				}
+				return ""
+			})
+			if out, err := k.run("", "logs", "talk", "--previous"); err == nil || !strings.Contains(out, `previous terminated container "talk" in pod "talk" not found`) {
+				t.Errorf("logs --previous of a pod that never restarted: %v %q", err, out)
+			}
+			// attach streams what the container prints from now on.
+			k.must("run", "ticker", "--image=busybox", "--", "sh", "-c", "while true; do echo tick; sleep 0.2; done")
+			k.must("wait", "--for=condition=Ready", "pod/ticker", "--timeout=60s")
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			out, _ := exec.CommandContext(ctx, bin, "--kubeconfig", k.c.Kubeconfig(), "-n", k.ns, "attach", "ticker").Output()
+			if !strings.Contains(string(out), "tick\ntick\n") {
+				t.Errorf("attach printed %q", out)
+			}
+		})
+	}
+}
+
+// TestErrorsEveryKubectl: the error lines and exit codes labs show (the
+// seed chapter's scale of a pod, a deleted pod, an unknown type, a missing
+// container), with every kubectl.
+func TestErrorsEveryKubectl(t *testing.T) {
+	for _, bin := range kubectls(t) {
+		t.Run(strings.ReplaceAll(filepath.Base(bin), ".", "-"), func(t *testing.T) {
+			k := newKube(t)
+			k.bin = bin
+			k.must("run", "pingpong", "--image=alpine", "--", "ping", "127.0.0.1")
+			// kubectl logs words a missing pod itself, since 1.30 this way.
+			logsNope := "error: error from server (NotFound): pods \"nope\" not found in namespace \"" + k.ns + "\"\n"
+			if v := strings.TrimPrefix(filepath.Base(bin), "kubectl.1."); v == "27" || v == "28" || v == "29" {
+				logsNope = "Error from server (NotFound): pods \"nope\" not found\n"
+			}
+			for _, tc := range []struct {
+				args []string
+				want string
+			}{
+				{[]string{"scale", "pod", "pingpong", "--replicas=3"}, "Error from server (NotFound): the server could not find the requested resource\n"},
+				{[]string{"get", "foo"}, "error: the server doesn't have a resource type \"foo\"\n"},
+				{[]string{"get", "pod", "nope"}, "Error from server (NotFound): pods \"nope\" not found\n"},
+				{[]string{"logs", "nope"}, logsNope},
+				{[]string{"get", "deploy", "nope", "-o", "yaml"}, "Error from server (NotFound): deployments.apps \"nope\" not found\n"},
+			} {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				cmd := exec.CommandContext(ctx, bin, append([]string{"--kubeconfig", k.c.Kubeconfig(), "-n", k.ns}, tc.args...)...)
+				var out, errs strings.Builder
+				cmd.Stdout, cmd.Stderr = &out, &errs
+				err := cmd.Run()
+				cancel()
+				if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || out.String() != "" || errs.String() != tc.want {
+					t.Errorf("kubectl %s: %v, stdout %q, stderr %q; want exit 1, stderr %q", strings.Join(tc.args, " "), err, out.String(), errs.String(), tc.want)
+				}
+			}
+			k.must("delete", "pod", "pingpong", "--wait=true", "--timeout=60s")
+			if out, err := k.run("", "get", "pod", "pingpong"); err == nil || out != "Error from server (NotFound): pods \"pingpong\" not found\n" {
+				t.Errorf("get deleted pod: %v %q", err, out)
+			}
+		})
+	}
+}
+
+// TestReadsEveryKubectl: what the compatibility scripts read from a fresh
+// cluster (the fake's compat "read" steps), with every kubectl: the server
+// version, the nodes as a workshop's, the kubernetes Service, discovery, and
+// the API server's own errors for bad selectors.
+func TestReadsEveryKubectl(t *testing.T) {
+	for _, bin := range kubectls(t) {
+		t.Run(strings.ReplaceAll(filepath.Base(bin), ".", "-"), func(t *testing.T) {
+			k := newKube(t)
+			k.bin = bin
+			k.match("version", k.stdout("", "version"), `(?m)^Server Version: (v1\.32\.4|version\.Info\{Major:"1", Minor:"32", GitVersion:"v1\.32\.4".*\})$`)
+			nodes := `^NAME +STATUS +ROLES +AGE +VERSION\nnode1 +Ready +control-plane +\S+ +v1\.32\.4\n`
+			for i := 2; i <= len(k.c.Nodes()); i++ {
+				nodes += fmt.Sprintf(`node%d +Ready +<none> +\S+ +v1\.32\.4\n`, i)
+			}
+			k.match("get nodes", k.stdout("", "get", "nodes"), nodes+`$`)
+			k.match("get nodes -o wide", k.stdout("", "get", "nodes", "-o", "wide"), `^NAME +STATUS +ROLES +AGE +VERSION +INTERNAL-IP +EXTERNAL-IP +OS-IMAGE +KERNEL-VERSION +CONTAINER-RUNTIME\n`+
+				`node1 +Ready +control-plane +\S+ +v1\.32\.4 +\d+\.\d+\.\d+\.\d+ +<none> +.+ +\S+ +containerd://\S+\n`)
+			k.match("kubernetes service", k.stdout("", "-n", "default", "get", "svc", "kubernetes", "--show-labels"), `^NAME +TYPE +CLUSTER-IP +EXTERNAL-IP +PORT\(S\) +AGE +LABELS\n`+
+				`kubernetes +ClusterIP +10\.96\.0\.1 +<none> +443/TCP +\S+ +component=apiserver,provider=kubernetes\n$`)
+			k.match("api-resources", k.stdout("", "api-resources"), `(?sm)\ANAME +SHORTNAMES +APIVERSION +NAMESPACED +KIND$`+
+				`.*^configmaps +cm +v1 +true +ConfigMap$`+
+				`.*^pods +po +v1 +true +Pod$`+
+				`.*^deployments +deploy +apps/v1 +true +Deployment$`)
+			out, err := k.run("", "get", "pods", "-l", "a b")
+			if err == nil || !strings.Contains(out, `Error from server (BadRequest): Unable to find "/v1, Resource=pods" that match label selector "a b", field selector "": unable to parse requirement: found 'b', expected: in, notin, =, ==, !=, gt, lt`) {
+				t.Errorf("bad selector: %v %q", err, out)
+			}
+			if out, err := k.run("", "get", "pods"); err == nil && out != "No resources found in "+k.ns+" namespace.\n" {
+				t.Errorf("get pods in an empty namespace: %q", out)
+			}
+		})
+	}
 }

@@ -3,11 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -134,6 +138,68 @@ func TestRunAgainstKubeconfig(t *testing.T) {
 	ns, err := exec.Command(kubectl, "get", "ns", "-o", "name").CombinedOutput()
 	if err != nil || strings.Contains(string(ns), "labrun-") {
 		t.Errorf("the run's namespace is left: %v\n%s", err, ns)
+	}
+}
+
+// relay carries connections both ways, half-closes as TCP does, and once
+// its context ends closes the listener and the connections still open.
+func TestRelay(t *testing.T) {
+	target, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer target.Close()
+	go func() {
+		for {
+			c, err := target.Accept()
+			if err != nil {
+				return
+			}
+			go func() { defer c.Close(); _, _ = io.Copy(c, c) }() // echo until EOF
+		}
+	}()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := relay(ctx, ln, target.Addr().String())
+
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.WriteString(c, "ping\n"); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.(*net.TCPConn).CloseWrite()
+	if b, err := io.ReadAll(c); err != nil || string(b) != "ping\n" {
+		t.Errorf("through the relay: %q %v", b, err)
+	}
+	c.Close()
+
+	open, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer open.Close()
+	if _, err := io.WriteString(open, "x"); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the relay did not end with its context")
+	}
+	_ = open.SetReadDeadline(time.Now().Add(10 * time.Second))
+	// Closed: EOF, or a reset when the relay closed it with bytes unread.
+	if _, err := io.ReadAll(open); err != nil && !errors.Is(err, syscall.ECONNRESET) {
+		t.Errorf("an open connection after the end: %v, want it closed", err)
+	}
+	if _, err := net.Dial("tcp", ln.Addr().String()); err == nil {
+		t.Error("the listener still accepts after the end")
 	}
 }
 
