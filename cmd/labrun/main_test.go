@@ -13,6 +13,7 @@ import (
 
 	"github.com/labrun/labrun/cluster"
 	"github.com/labrun/labrun/cluster/builtin/builtintest"
+	"github.com/labrun/labrun/cluster/network"
 	"github.com/labrun/labrun/cluster/upstream/upstreamtest"
 	"github.com/labrun/labrun/report"
 )
@@ -23,6 +24,11 @@ func TestMain(m *testing.M) {
 	// Commands that run labrun itself (git bisect run) run this binary.
 	builtintest.Main(m, func() (int, bool) {
 		if os.Getenv("LABRUN_TEST_AS_MAIN") != "" && len(os.Args) > 1 && !strings.HasPrefix(os.Args[1], "-test.") {
+			// As labrun's main does: a command that starts the built-in
+			// cluster enters a network namespace of its own first.
+			if code, exited := network.Enter(os.Args, os.Stderr); exited {
+				return code, true
+			}
 			return Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr), true
 		}
 		return 0, false
