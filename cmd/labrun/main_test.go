@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -202,8 +203,15 @@ func TestRunWithoutControlPlane(t *testing.T) {
 			"several minutes on 2 cores the first time", "or pass --control-plane DIR"}},
 		{[]string{"--control-plane", "/nonexistent"}, []string{"--cluster builtin: ", "/nonexistent has no executable etcd, kube-apiserver"}},
 	} {
+		// A labrun of its own, in a namespace of its own: the test
+		// binary's may hold the shared cluster already.
 		args := append([]string{"run", "--kubectl", kubectl}, tc.args...)
-		code, out, errs := labrunOwn(t, append(args, "../../fixtures/demo/pingpong.md")...)
+		cmd := exec.Command(os.Args[0], append(args, "../../fixtures/demo/pingpong.md")...)
+		cmd.Env = asLabrun(t, tmp)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		_ = cmd.Run()
+		code, out, errs := cmd.ProcessState.ExitCode(), stdout.String(), stderr.String()
 		if code != 2 {
 			t.Errorf("%v: exit %d, want 2\n%s\n%s", tc.args, code, out, errs)
 		}
