@@ -85,6 +85,9 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if opts.Log == nil {
 		opts.Log = io.Discard
 	}
+	if err := network.CheckFree(); err != nil {
+		return nil, err
+	}
 	if opts.BusyboxExe == "" {
 		exe, err := os.Executable()
 		if err != nil {

@@ -128,14 +128,15 @@ func enter(args []string, stderr io.Writer, want bool) (code int, exited bool) {
 	return code, true
 }
 
-// wantsNamespace: `run`, `step`, `watch` and `cluster start` with the
-// built-in cluster.
+// wantsNamespace: the commands that start the built-in cluster (run,
+// cluster start, regress, bisect and the bisect-judge git bisect runs,
+// step, watch), when their cluster is the built-in one.
 func wantsNamespace(args []string) bool {
 	if len(args) == 0 {
 		return false
 	}
 	switch args[0] {
-	case "run", "step", "watch", "cluster":
+	case "run", "cluster", "regress", "bisect", "bisect-judge", "step", "watch":
 	default:
 		return false
 	}
@@ -152,6 +153,28 @@ func wantsNamespace(args []string) bool {
 		}
 	}
 	return true
+}
+
+// ErrTaken says the run's network namespace already holds a built-in
+// cluster.
+var ErrTaken = errors.New("this network namespace already holds a built-in cluster (its cluster DNS answers on " + DNSIP + ":53), and one namespace holds only one: their ClusterIPs, pod and node addresses would collide. Start the second as a labrun process of its own, which makes a namespace of its own (labrun run -j does so for each unit), or run against the first with --cluster kubeconfig")
+
+// CheckFree returns ErrTaken when a built-in cluster already runs in this
+// namespace, whether in this process or another, before a second one
+// starts and fails late on an address in use. Outside a namespace of
+// labrun's it says nothing.
+func CheckFree() error {
+	if CurrentMode() == Outside {
+		return nil
+	}
+	c, err := net.ListenPacket("udp", net.JoinHostPort(DNSIP, "53"))
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return ErrTaken
+	}
+	if err == nil {
+		c.Close()
+	}
+	return nil // any other trouble is the cluster DNS's to report
 }
 
 // HostListener is the listener on the host's 127.0.0.1 that Enter opened

@@ -9,14 +9,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/labrun/labrun/cluster/builtin"
-	"github.com/labrun/labrun/cluster/upstream"
+	"github.com/labrun/labrun/cluster/builtin/builtintest"
 	"github.com/labrun/labrun/cluster/upstream/upstreamtest"
 )
 
@@ -32,27 +32,39 @@ func controlPlaneOnPath(t *testing.T) string {
 	return bin
 }
 
-// `labrun cluster start` serves the built-in cluster real kubectl reaches
-// through the kubeconfig it writes, with the nodes --nodes asks for, and
-// removes that kubeconfig and its own files when stopped.
+// `labrun cluster start`, run as a user runs it (a labrun process that
+// makes a network namespace of its own, not the test binary's, which
+// holds the shared cluster), serves the built-in cluster real kubectl
+// reaches from the host through the kubeconfig it writes, with the nodes
+// --nodes asks for, and on Ctrl-C removes that kubeconfig and its files.
 func TestClusterStart(t *testing.T) {
 	needKubectl(t)
 	controlPlaneOnPath(t)
-	tmp := t.TempDir()
-	t.Setenv("TMPDIR", tmp) // where the cluster's files go, to see them gone
+	tmp := t.TempDir() // where the cluster's files go, to see them gone
 	kc := filepath.Join(t.TempDir(), "labrun.kubeconfig")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	var out, errw syncBuffer
-	done := make(chan int, 1)
-	go func() {
-		done <- execute(ctx, []string{"cluster", "start", "--kubeconfig", kc, "--nodes", "2"}, streams{in: strings.NewReader(""), out: &out, err: &errw})
+	cmd := exec.Command(os.Args[0], "cluster", "start", "--kubeconfig", kc, "--nodes", "2")
+	cmd.Env = asLabrun(t, tmp)
+	cmd.Stdout, cmd.Stderr = &out, &errw
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	defer func() {
+		select {
+		case <-done:
+		default:
+			cmd.Process.Kill()
+			<-done
+		}
 	}()
 	deadline := time.Now().Add(5 * time.Minute)
 	for !strings.Contains(out.String(), "export KUBECONFIG=") {
 		select {
-		case code := <-done:
-			t.Fatalf("exit %d before serving: %q %q", code, out.String(), errw.String())
+		case err := <-done:
+			done <- err
+			t.Fatalf("ended (%v) before serving: %q %q", err, out.String(), errw.String())
 		default:
 		}
 		if time.Now().After(deadline) {
@@ -64,27 +76,28 @@ func TestClusterStart(t *testing.T) {
 		t.Errorf("announcement: %q", out.String())
 	}
 	kubectl, _ := exec.LookPath("kubectl")
-	cmd := exec.Command(kubectl, "get", "nodes", "--no-headers", "-o", "custom-columns=NAME:.metadata.name,READY:.status.conditions[?(@.type==\"Ready\")].status")
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+kc, "HOME="+t.TempDir())
-	nodes, err := cmd.CombinedOutput()
+	get := exec.Command(kubectl, "get", "nodes", "--no-headers", "-o", "custom-columns=NAME:.metadata.name,READY:.status.conditions[?(@.type==\"Ready\")].status")
+	get.Env = append(os.Environ(), "KUBECONFIG="+kc, "HOME="+t.TempDir())
+	nodes, err := get.CombinedOutput()
 	if got := strings.Join(strings.Fields(string(nodes)), " "); err != nil || got != "node1 True node2 True" {
 		t.Errorf("kubectl get nodes: %v\n%s", err, nodes)
 	}
-	cancel()
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
 	select {
-	case code := <-done:
-		if code != 0 {
-			t.Errorf("exit %d: %s", code, errw.String())
+	case err := <-done:
+		done <- err
+		if err != nil {
+			t.Errorf("%v after Ctrl-C: %s", err, errw.String())
 		}
 	case <-time.After(2 * time.Minute):
-		t.Fatal("cluster start did not stop after its context ended")
+		t.Fatal("cluster start did not stop after Ctrl-C")
 	}
 	if _, err := os.Stat(kc); !os.IsNotExist(err) {
 		t.Errorf("the kubeconfig of a stopped cluster is still there: %v", err)
 	}
-	if ents, _ := os.ReadDir(tmp); len(ents) > 0 {
-		t.Errorf("the stopped cluster left %d entries in TMPDIR, the first %s", len(ents), ents[0].Name())
-	}
+	tmpEmpty(t, tmp)
 }
 
 // Bad flags are usage errors before anything starts.
@@ -107,36 +120,23 @@ func TestClusterStartUsage(t *testing.T) {
 }
 
 // --cluster kubeconfig borrows the current context in a namespace of its
-// own, deleted afterwards; a built-in cluster of the test's own stands in
-// for a real one.
+// own, deleted afterwards; the test binary's shared built-in cluster
+// stands in for a real one.
 func TestRunAgainstKubeconfig(t *testing.T) {
 	needKubectl(t)
-	bin := controlPlaneOnPath(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cl, err := builtin.Start(ctx, builtin.Options{Dir: t.TempDir(), Upstream: upstream.Options{Binary: bin, Timeout: 5 * time.Minute}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		cctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		if err := cl.Close(cctx); err != nil {
-			t.Error(err)
-		}
-	}()
-	t.Setenv("KUBECONFIG", cl.Kubeconfig())
+	t.Setenv("KUBECONFIG", builtintest.Shared(t).Kubeconfig())
 	t.Setenv("HOME", t.TempDir())
-	code, out, errs := labrun(t, "run", "--color", "never", "--cluster", "kubeconfig", "../../fixtures/demo/pingpong.md")
+	code, out, errs := labrunOwn(t, "run", "--color", "never", "--cluster", "kubeconfig", "../../fixtures/demo/pingpong.md")
 	if code != 0 {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
 	}
-	if !strings.Contains(errs, "created namespace labrun-") || !strings.Contains(errs, "deleted namespace labrun-") {
-		t.Errorf("stderr does not say the namespace was made and deleted: %q", errs)
+	m := regexp.MustCompile(`created namespace (labrun-\S+)`).FindStringSubmatch(errs)
+	if m == nil || !strings.Contains(errs, "deleted namespace "+m[1]) {
+		t.Fatalf("stderr does not say the namespace was made and deleted: %q", errs)
 	}
 	kubectl, _ := exec.LookPath("kubectl")
-	ns, err := exec.Command(kubectl, "get", "ns", "-o", "name").CombinedOutput()
-	if err != nil || strings.Contains(string(ns), "labrun-") {
+	ns, err := exec.Command(kubectl, "get", "ns", m[1], "-o", "name", "--ignore-not-found").CombinedOutput()
+	if err != nil || strings.TrimSpace(string(ns)) != "" {
 		t.Errorf("the run's namespace is left: %v\n%s", err, ns)
 	}
 }

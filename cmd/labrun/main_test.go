@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/labrun/labrun/cluster"
 	"github.com/labrun/labrun/cluster/builtin/builtintest"
+	"github.com/labrun/labrun/cluster/network"
 	"github.com/labrun/labrun/cluster/upstream/upstreamtest"
 	"github.com/labrun/labrun/report"
 )
@@ -23,6 +25,11 @@ func TestMain(m *testing.M) {
 	// Commands that run labrun itself (git bisect run) run this binary.
 	builtintest.Main(m, func() (int, bool) {
 		if os.Getenv("LABRUN_TEST_AS_MAIN") != "" && len(os.Args) > 1 && !strings.HasPrefix(os.Args[1], "-test.") {
+			// As labrun's main does: a command that starts the built-in
+			// cluster enters a network namespace of its own first.
+			if code, exited := network.Enter(os.Args, os.Stderr); exited {
+				return code, true
+			}
 			return Main(os.Args[1:], os.Stdin, os.Stdout, os.Stderr), true
 		}
 		return 0, false
@@ -196,8 +203,15 @@ func TestRunWithoutControlPlane(t *testing.T) {
 			"several minutes on 2 cores the first time", "or pass --control-plane DIR"}},
 		{[]string{"--control-plane", "/nonexistent"}, []string{"--cluster builtin: ", "/nonexistent has no executable etcd, kube-apiserver"}},
 	} {
+		// A labrun of its own, in a namespace of its own: the test
+		// binary's may hold the shared cluster already.
 		args := append([]string{"run", "--kubectl", kubectl}, tc.args...)
-		code, out, errs := labrunOwn(t, append(args, "../../fixtures/demo/pingpong.md")...)
+		cmd := exec.Command(os.Args[0], append(args, "../../fixtures/demo/pingpong.md")...)
+		cmd.Env = asLabrun(t, tmp)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		_ = cmd.Run()
+		code, out, errs := cmd.ProcessState.ExitCode(), stdout.String(), stderr.String()
 		if code != 2 {
 			t.Errorf("%v: exit %d, want 2\n%s\n%s", tc.args, code, out, errs)
 		}

@@ -11,7 +11,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -36,6 +38,33 @@ func addRegressionFlags(fl *pflag.FlagSet, f *runFlags) {
 	fl.BoolVar(&f.standalone, "standalone", false, "treat each chapter as standalone: with -j, chapters run side by side, each on its own cluster")
 	fl.StringVar(&f.update, "update", "", "rewrite the expected output of steps that failed on it from what the run saw; shows the diff and asks (--update=yes applies without asking)")
 	fl.Lookup("update").NoOptDefVal = "ask"
+	// What a -j run on the built-in cluster gives each unit's own process.
+	fl.IntVar(&f.unit, "unit", 0, "replay only unit `N` (from 1) of what -j would run side by side")
+	fl.StringVar(&f.unitReport, "unit-report", "", "write the unit's JSON report to `FILE`")
+	_ = fl.MarkHidden("unit")
+	_ = fl.MarkHidden("unit-report")
+}
+
+// unitFlags are the flags given to a run that each of its units' own
+// processes gets as well: all but those the parent alone acts on
+// (-j, the reports, --update, --git whose checkout the parent made, and
+// --color, which the parent decides since a unit writes to a pipe).
+func unitFlags(fs *pflag.FlagSet) []string {
+	parentOnly := map[string]bool{"jobs": true, "report": true, "update": true, "git": true, "color": true, "unit": true, "unit-report": true}
+	var out []string
+	fs.Visit(func(fl *pflag.Flag) {
+		if parentOnly[fl.Name] {
+			return
+		}
+		if sv, ok := fl.Value.(pflag.SliceValue); ok {
+			for _, v := range sv.GetSlice() {
+				out = append(out, "--"+fl.Name+"="+v)
+			}
+			return
+		}
+		out = append(out, "--"+fl.Name+"="+fl.Value.String())
+	})
+	return out
 }
 
 // updateExpected rewrites the expected-output blocks of steps that failed
@@ -234,9 +263,13 @@ func replayParallel(ctx context.Context, st streams, f runFlags, deck *parser.De
 			}
 			defer func() { <-sem }()
 			var out, log bytes.Buffer
-			sink := report.NewConsole(&out, report.ConsoleOptions{Color: color, Quiet: f.quiet, Verbose: f.verbose})
-			results[i], errs[i] = executor.Run(ctx, u, f.options(sink, &log, hints))
-			sink.Close()
+			if ownProcess(f.cluster) {
+				results[i], errs[i] = replayUnitProcess(ctx, f, i+1, args, color, &out, &log)
+			} else {
+				sink := report.NewConsole(&out, report.ConsoleOptions{Color: color, Quiet: f.quiet, Verbose: f.verbose})
+				results[i], errs[i] = executor.Run(ctx, u, f.options(sink, &log, hints))
+				sink.Close()
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			fmt.Fprintf(st.out, "── %s ──\n", u.File)
@@ -264,6 +297,59 @@ func replayParallel(ctx context.Context, st streams, f runFlags, deck *parser.De
 	sum.RunDone(all)
 	sum.Close()
 	return all, nil
+}
+
+// ownProcess says whether each unit of a -j run replays in a labrun
+// process of its own: a network namespace holds one built-in cluster, and
+// each such process makes a namespace of its own. Units on kind or a
+// kubeconfig's cluster share this process.
+func ownProcess(cluster string) bool {
+	return cluster == "" || cluster == "builtin"
+}
+
+// replayUnitProcess replays unit n of the run in a labrun process of its
+// own (this program, the run's flags, --unit n) writing its console
+// output to out and its log to log, and returns the report it wrote.
+// When ctx ends the process gets an interrupt, as from Ctrl-C, and time to
+// stop its cluster.
+func replayUnitProcess(ctx context.Context, f runFlags, n int, args []string, color bool, out, log io.Writer) (*report.Run, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("cannot find this program to run the unit in a process of its own: %w", err)
+	}
+	tmp, err := os.MkdirTemp("", "labrun-unit-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	rep := filepath.Join(tmp, "run.json")
+	colors := "never"
+	if color {
+		colors = "always"
+	}
+	argv := append([]string{"run"}, f.unitArgs...)
+	argv = append(argv, "--color="+colors, "--unit="+strconv.Itoa(n), "--unit-report="+rep, "--")
+	cmd := exec.CommandContext(ctx, exe, append(argv, args...)...)
+	cmd.Env = unitEnv(os.Environ())
+	cmd.Stdout, cmd.Stderr = out, log
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 2 * time.Minute // its cluster's shutdown, then it is killed
+	runErr := cmd.Run()
+	r, err := report.ReadRun(rep)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, context.Cause(ctx)
+		}
+		return nil, fmt.Errorf("its labrun process ended (%v) without a report (its output is above)", runErr)
+	}
+	return r, nil
+}
+
+// unitEnv is the environment of a unit's process: this one's, less what
+// would tell it that it already runs in a network namespace of labrun's,
+// so that it makes one of its own.
+func unitEnv(env []string) []string {
+	return slices.DeleteFunc(slices.Clone(env), func(kv string) bool { return strings.HasPrefix(kv, "LABRUN_NETNS") })
 }
 
 func newCompareCmd(st streams) *cobra.Command {

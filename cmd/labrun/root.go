@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/labrun/labrun/internal/proc"
 	"github.com/spf13/cobra"
@@ -97,12 +98,18 @@ func Main(args []string, in io.Reader, out, errw io.Writer) int {
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
 	go func() {
-		n := 0
+		var first time.Time
 		for s := range sigs {
-			n++
-			if n == 1 {
+			if first.IsZero() {
+				first = time.Now()
 				fmt.Fprintf(errw, "\nlabrun: %v: stopping and cleaning up (again to force)\n", s)
 				cancel(signalCause(s))
+				continue
+			}
+			// A parent that passes on the signal its process group got
+			// as well (labrun's own network namespace, a -j run) makes
+			// one interrupt arrive twice: that is not asking to force.
+			if time.Since(first) < duplicateSignal {
 				continue
 			}
 			fmt.Fprintf(errw, "labrun: %v again: exiting now\n", s)
@@ -112,6 +119,10 @@ func Main(args []string, in io.Reader, out, errw io.Writer) int {
 	}()
 	return execute(ctx, args, streams{in: in, out: out, err: errw})
 }
+
+// duplicateSignal is how soon after the first a signal counts as the same
+// interrupt arriving twice, not a second Ctrl-C.
+const duplicateSignal = time.Second
 
 // signalCause names a signal as a person knows it; a step it interrupts
 // reads "interrupted (Ctrl-C)".

@@ -52,6 +52,12 @@ type runFlags struct {
 	standalone bool
 	update     string // "", "ask" or "yes"
 	slideSet   bool   // --slide was given, even empty (which is refused)
+	// A unit of a -j run on the built-in cluster, in a labrun process of
+	// its own: which unit (from 1), where its JSON report goes, and the
+	// flags the parent passes on to each unit.
+	unit       int
+	unitReport string
+	unitArgs   []string
 }
 
 func newRunCmd(st streams) *cobra.Command {
@@ -153,6 +159,10 @@ func runRun(cmd *cobra.Command, st streams, f runFlags, args []string) error {
 		return &usageError{cmd.CommandPath(), err}
 	}
 	f.slideSet = cmd.Flags().Changed("slide")
+	f.unitArgs = unitFlags(cmd.Flags())
+	if f.unitReport != "" {
+		reports = append(reports, reportSpec{"json", f.unitReport})
+	}
 	res, err := replay(cmd.Context(), st, f, args, reports)
 	if err != nil || res == nil {
 		return err
@@ -203,7 +213,12 @@ func replay(ctx context.Context, st streams, f runFlags, args []string, reports 
 	if err != nil {
 		return nil, err
 	}
-	errs := printDiagnostics(st.err, diags)
+	// A unit of a -j run: the parent has said all this already.
+	notes := st.err
+	if f.unit > 0 {
+		notes = io.Discard
+	}
+	errs := printDiagnostics(notes, diags)
 	github := st.env("GITHUB_ACTIONS") == "true"
 	if github {
 		githubDiagnostics(st.out, diags)
@@ -214,7 +229,7 @@ func replay(ctx context.Context, st streams, f runFlags, args []string, reports 
 	// Content rot is found before the cluster starts; the run still goes on,
 	// and a failure it causes says so in its hint.
 	findings, repo := checkContent(ctx, args, deck, f.kubectl, st)
-	printDiagnostics(st.err, content.Diagnostics(findings))
+	printDiagnostics(notes, content.Diagnostics(findings))
 	hints := content.NewHinter(content.Facts{Findings: findings, Deck: deck, Repo: repo, Installed: installed})
 	deck, before, left, err := executor.SplitPrepare(deck, sel)
 	if err != nil {
@@ -224,12 +239,19 @@ func replay(ctx context.Context, st streams, f runFlags, args []string, reports 
 		return nil, runStep(ctx, st, f, deck, before, reports)
 	}
 	if left > 0 && f.prepare {
-		fmt.Fprintf(st.err, "labrun: %s left out by %s; those before it are replayed quietly first (--prepare)\n", text.Plural(left, "lab"), sel)
+		fmt.Fprintf(notes, "labrun: %s left out by %s; those before it are replayed quietly first (--prepare)\n", text.Plural(left, "lab"), sel)
 	} else if left > 0 {
-		fmt.Fprintf(st.err, "labrun: %s left out by %s; their steps, hidden setup included, do not run\n", text.Plural(left, "lab"), sel)
+		fmt.Fprintf(notes, "labrun: %s left out by %s; their steps, hidden setup included, do not run\n", text.Plural(left, "lab"), sel)
 	}
 	if deck, err = shardDeck(deck, f); err != nil {
 		return nil, &exitError{exitUsage, err}
+	}
+	if f.unit > 0 {
+		units := parallelUnits(deck, args, f.standalone)
+		if f.unit > len(units) {
+			return nil, &exitError{exitUsage, fmt.Errorf("--unit %d: the run has %d units", f.unit, len(units))}
+		}
+		deck, f.jobs, f.standalone = units[f.unit-1], 1, false
 	}
 	if n := countSteps(deck); n == 0 && !f.allowEmpty {
 		return nil, &exitError{exitUsage, fmt.Errorf("nothing to replay: %s has no lab steps (--allow-empty to accept that)", deck.File)}

@@ -1,0 +1,61 @@
+package network
+
+import (
+	"errors"
+	"net"
+	"strings"
+	"testing"
+)
+
+// The commands that start the built-in cluster enter the namespace; those
+// on another cluster, and those that start none, do not.
+func TestWantsNamespace(t *testing.T) {
+	for _, tc := range []struct {
+		args string
+		want bool
+	}{
+		{"run deck.yml", true},
+		{"run --cluster builtin deck.yml", true},
+		{"run --cluster=kind deck.yml", false},
+		{"run --cluster kubeconfig deck.yml", false},
+		{"run deck.yml -- --cluster kind", true},
+		{"cluster start", true},
+		{"regress main HEAD deck.yml", true},
+		{"regress --cluster=kind:x main HEAD deck.yml", false},
+		{"bisect v1 HEAD deck.yml --step a.md:3", true},
+		{"bisect-judge target.json deck.yml", true},
+		{"step deck.yml", true},
+		{"watch deck.yml", true},
+		{"watch --cluster kubeconfig deck.yml", false},
+		{"lint deck.yml", false},
+		{"list deck.yml", false},
+		{"compare a.json b.json", false},
+		{"", false},
+	} {
+		if got := wantsNamespace(strings.Fields(tc.args)); got != tc.want {
+			t.Errorf("wantsNamespace(%q) = %v, want %v", tc.args, got, tc.want)
+		}
+	}
+}
+
+// CheckFree tells a namespace whose cluster DNS address is taken, as by a
+// built-in cluster already running there, from one where it is free.
+func TestCheckFree(t *testing.T) {
+	if CurrentMode() == Outside {
+		t.Skip("not in a network namespace of labrun's (see TestMain)")
+	}
+	if err := CheckFree(); err != nil {
+		t.Fatalf("with no cluster DNS running: %v", err)
+	}
+	c, err := net.ListenPacket("udp", net.JoinHostPort(DNSIP, "53"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckFree(); !errors.Is(err, ErrTaken) {
+		t.Errorf("with the cluster DNS address taken: %v, want ErrTaken", err)
+	}
+	c.Close()
+	if err := CheckFree(); err != nil {
+		t.Errorf("once freed: %v", err)
+	}
+}
