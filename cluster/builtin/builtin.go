@@ -230,8 +230,8 @@ func (c *Cluster) start(ctx context.Context, opts Options) error {
 	return c.waitReady(ctx, client)
 }
 
-// waitReady waits until every node is Ready with a podCIDR (the controller
-// manager allocated it) and the default ServiceAccount exists.
+// waitReady waits until every node is Ready, without the not-ready taint,
+// with a podCIDR, and the default ServiceAccount exists.
 func (c *Cluster) waitReady(ctx context.Context, client kubernetes.Interface) error {
 	return wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
 		if err := c.cp.Err(); err != nil {
@@ -244,7 +244,7 @@ func (c *Cluster) waitReady(ctx context.Context, client kubernetes.Interface) er
 		ready := 0
 		for _, n := range nodes.Items {
 			for _, cond := range n.Status.Conditions {
-				if cond.Type == corev1.NodeReady && cond.Status == corev1.ConditionTrue && n.Spec.PodCIDR != "" {
+				if cond.Type == corev1.NodeReady && cond.Status == corev1.ConditionTrue && n.Spec.PodCIDR != "" && !notReadyTaint(n) {
 					ready++
 				}
 			}
@@ -255,6 +255,19 @@ func (c *Cluster) waitReady(ctx context.Context, client kubernetes.Interface) er
 		_, err = client.CoreV1().ServiceAccounts("default").Get(ctx, "default", metav1.GetOptions{})
 		return err == nil, nil
 	})
+}
+
+// notReadyTaint tells whether a node still has the taint a new node gets
+// (admission's TaintNodesByCondition) until the node lifecycle controller
+// sees it Ready: the scheduler places no pod there meanwhile, and `kubectl
+// describe node` shows it, so the cluster is not ready for a lab yet.
+func notReadyTaint(n corev1.Node) bool {
+	for _, t := range n.Spec.Taints {
+		if t.Key == corev1.TaintNodeNotReady || t.Key == corev1.TaintNodeUnreachable {
+			return true
+		}
+	}
+	return false
 }
 
 // podCIDR is the i-th /24 of the cluster CIDR (default 10.244.0.0/16):
