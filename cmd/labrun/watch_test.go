@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -58,7 +59,10 @@ func TestWatchWarmBuiltinInPty(t *testing.T) {
 	}
 
 	cmd := exec.CommandContext(ctx, labrunBin, "watch", "-v", "--cluster", "builtin", "--color", "never", "--poll", "100ms", chapter)
-	cmd.Env = append(os.Environ(), "TMPDIR="+tmp, "PATH="+filepath.Dir(k8s)+string(os.PathListSeparator)+os.Getenv("PATH"))
+	// The test binary's namespace holds the shared cluster: the watch makes
+	// a namespace of its own, as it does when a person starts it.
+	env := slices.DeleteFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "LABRUN_NETNS") })
+	cmd.Env = append(env, "TMPDIR="+tmp, "PATH="+filepath.Dir(k8s)+string(os.PathListSeparator)+os.Getenv("PATH"))
 	ptm, err := pty.StartWithSize(cmd, &pty.Winsize{Cols: 120, Rows: 40})
 	if err != nil {
 		t.Skipf("no pty: %v", err)
