@@ -846,6 +846,7 @@ func (c *containerRun) runOnce() int {
 		}
 	}
 	logs := newLogBuf()
+	firstOutput := logs.notify // closed at the instance's first output
 	id := make([]byte, 32)
 	_, _ = rand.Read(id)
 	inst, err := w.startContainer(c, logs)
@@ -882,6 +883,21 @@ func (c *containerRun) runOnce() int {
 		// moment before, so that the first connection a Service or a
 		// curl to the pod's IP makes is never refused.
 		c.ready, listening = false, b.listening
+	} else if _, ok := inst.(*procInstance); ok && c.ready {
+		// A kubelet reports a container Ready when its next relist sees
+		// it running (up to a second later), by when a program has
+		// written its first lines; ours would be Ready in the same breath
+		// as the start, before `kubectl logs` has anything to show. Ready
+		// once it has written something, or after 300 ms.
+		ch := make(chan struct{})
+		go func() {
+			select {
+			case <-firstOutput:
+			case <-time.After(300 * time.Millisecond):
+			}
+			close(ch)
+		}()
+		c.ready, listening = false, ch
 	}
 	c.started = c.spec.StartupProbe == nil
 	if !c.init && !c.ephemeral && w.phase == corev1.PodPending && w.initDone {
