@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 )
 
 // Steps walks every step once, in the run's order, each with the chapter
@@ -50,5 +51,57 @@ func TestRunSteps(t *testing.T) {
 	var none *Run
 	for at, st := range none.Steps() {
 		t.Errorf("a nil run yielded %v %v", at, st)
+	}
+}
+
+// Compare matches steps by chapter, slide title, kind and command, never by
+// line, and tells identical steps apart by their order.
+func TestCompare(t *testing.T) {
+	step := func(line int, cmd string, s Status, d time.Duration) StepResult {
+		return StepResult{File: "a.md", Line: line, Kind: "command", Command: cmd, Status: s, Duration: d}
+	}
+	lab := func(title string, steps ...StepResult) LabResult {
+		return LabResult{File: "a.md", SlideTitle: title, Steps: steps}
+	}
+	run := func(labs ...LabResult) *Run { return &Run{Chapters: []ChapterResult{{File: "a.md", Labs: labs}}} }
+	base := run(
+		lab("Pods", step(10, "kubectl get pods", Passed, time.Second), step(11, "kubectl get pods", Passed, time.Second)),
+		lab("Pods", step(20, "kubectl get pods", Failed, time.Second)),
+		lab("Gone", step(30, "echo old", Passed, time.Second)),
+		lab("Slow", step(40, "sleep 1", Passed, time.Second)),
+	)
+	// The same steps, moved down the file: the second identical step of the
+	// first slide now fails, the third one (on a slide of the same title)
+	// is fixed.
+	head := run(
+		lab("Pods", step(110, "kubectl  get pods", Passed, time.Second), step(111, "kubectl get pods", Failed, time.Second)),
+		lab("Pods", step(120, "kubectl get pods", Passed, time.Second)),
+		lab("New", step(130, "echo new", Error, time.Second)),
+		lab("Slow", step(140, "sleep 1", Passed, 5*time.Second)),
+	)
+	c := Compare(base, head, CompareOptions{})
+	where := func(list []StepChange) []string {
+		var s []string
+		for _, ch := range list {
+			s = append(s, fmt.Sprintf("%s %s #%d", ch.Where(), ch.Key.Slide, ch.Key.Nth))
+		}
+		return s
+	}
+	for _, tc := range []struct {
+		what      string
+		got, want []string
+	}{
+		{"newly failing", where(c.NewlyFailing), []string{"a.md:111 Pods #1", "a.md:130 New #0"}},
+		{"fixed", where(c.Fixed), []string{"a.md:120 Pods #2"}},
+		{"new", where(c.New), []string{"a.md:130 New #0"}},
+		{"gone", where(c.Gone), []string{"a.md:30 Gone #0"}},
+		{"slower", where(c.Slower), []string{"a.md:140 Slow #0"}},
+	} {
+		if !slices.Equal(tc.got, tc.want) {
+			t.Errorf("%s: %q, want %q", tc.what, tc.got, tc.want)
+		}
+	}
+	if c.Unchanged != 2 || !c.Regressed() {
+		t.Errorf("unchanged %d, regressed %v; want 2 and true", c.Unchanged, c.Regressed())
 	}
 }
