@@ -94,13 +94,22 @@ func loadChapter(t *testing.T, path string, edit func(string) string) *parser.De
 	return deck
 }
 
-// collect keeps every step result for assertions.
+// collect is a run's sink for assertions: steps are the step results of
+// the finished run, read from its report; heard counts the StepDone calls
+// the sink got meanwhile, one a step.
 type collect struct {
 	nopSink
 	steps []report.StepResult
+	heard int
 }
 
-func (c *collect) StepDone(_ report.LabResult, s report.StepResult) { c.steps = append(c.steps, s) }
+func (c *collect) StepDone(report.LabResult, report.StepResult) { c.heard++ }
+
+func (c *collect) RunDone(r *report.Run) {
+	for _, s := range r.Steps() {
+		c.steps = append(c.steps, *s)
+	}
+}
 
 func TestDemoPasses(t *testing.T) {
 	kubectl := needKubectl(t)

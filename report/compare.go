@@ -124,26 +124,13 @@ func Compare(base, head *Run, opts CompareOptions) Comparison {
 func keyedSteps(r *Run) (map[StepKey]*StepResult, []StepKey) {
 	m := map[StepKey]*StepResult{}
 	var order []StepKey
-	if r == nil {
-		return m, nil
-	}
-	for ci := range r.Chapters {
-		ch := &r.Chapters[ci]
-		for li := range ch.Labs {
-			lab := &ch.Labs[li]
-			for si := range lab.Steps {
-				st := &lab.Steps[si]
-				k := StepKey{Chapter: ch.File, Slide: lab.SlideTitle, Kind: st.Kind, Command: strings.Join(strings.Fields(st.Command), " ")}
-				for {
-					if _, taken := m[k]; !taken {
-						break
-					}
-					k.Nth++
-				}
-				m[k] = st
-				order = append(order, k)
-			}
+	for at, st := range r.Steps() {
+		k := StepKey{Chapter: at.Chapter.File, Slide: at.Lab.SlideTitle, Kind: st.Kind, Command: strings.Join(strings.Fields(st.Command), " ")}
+		for m[k] != nil {
+			k.Nth++
 		}
+		m[k] = st
+		order = append(order, k)
 	}
 	return m, order
 }

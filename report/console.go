@@ -537,16 +537,22 @@ func chapterCounts(ch ChapterResult) string {
 
 // labCount reads "4 labs", or "4 labs (2 not run)" after an interruption.
 func labCount(labs []LabResult) string {
-	notRun := 0
-	for _, l := range labs {
-		if l.NotRun() {
-			notRun++
-		}
-	}
+	notRun := notRunLabs(labs)
 	if notRun == 0 {
 		return text.Plural(len(labs), "lab")
 	}
 	return fmt.Sprintf("%s (%d not run)", text.Plural(len(labs), "lab"), notRun)
+}
+
+// notRunLabs counts the labs an interrupted run never reached.
+func notRunLabs(labs []LabResult) int {
+	n := 0
+	for _, l := range labs {
+		if l.NotRun() {
+			n++
+		}
+	}
+	return n
 }
 
 // RunDone prints the notes, a recap of the failed steps, a line per chapter
@@ -560,17 +566,12 @@ func (c *Console) RunDone(r *Run) {
 	for _, n := range r.Notes {
 		fmt.Fprintf(&b, "note: %s\n", clean(n))
 	}
-	var labs []LabResult
-	for _, ch := range r.Chapters {
-		labs = append(labs, ch.Labs...)
-	}
+	labs := r.labs()
 	var failures []string
-	for _, l := range labs {
-		for _, s := range l.Steps {
-			if s.Status.Bad() {
-				failures = append(failures, fmt.Sprintf("  %s %s  %s%s: %s\n", c.mark(s.Status),
-					loc(s.File, s.Line), paneTag(s.Pane), clean(StepLabel(s)), text.FirstLine(clean(s.Reason))))
-			}
+	for _, s := range r.Steps() {
+		if s.Status.Bad() {
+			failures = append(failures, fmt.Sprintf("  %s %s  %s%s: %s\n", c.mark(s.Status),
+				loc(s.File, s.Line), paneTag(s.Pane), clean(StepLabel(*s)), text.FirstLine(clean(s.Reason))))
 		}
 	}
 	if len(failures) > 0 {

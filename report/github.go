@@ -17,21 +17,13 @@ func WriteGitHub(w io.Writer, r *Run) error {
 		return fmt.Errorf("writing GitHub annotations: no run")
 	}
 	var b strings.Builder
-	notRun := 0
-	for _, ch := range r.Chapters {
-		for _, lab := range ch.Labs {
-			if lab.NotRun() {
-				notRun++
-			}
-			for _, st := range lab.Steps {
-				switch st.Status {
-				case Failed, Error, Interrupted, NotVerified, Manual:
-					b.WriteString(GitHubAnnotation(st))
-				}
-			}
+	for _, st := range r.Steps() {
+		switch st.Status {
+		case Failed, Error, Interrupted, NotVerified, Manual:
+			b.WriteString(GitHubAnnotation(*st))
 		}
 	}
-	if notRun > 0 {
+	if notRun := notRunLabs(r.labs()); notRun > 0 {
 		b.WriteString(GitHubCommand("warning", "", 0, 0, "labrun: interrupted",
 			text.Plural(notRun, "lab")+" not run: the run was interrupted first"))
 	}
@@ -106,10 +98,7 @@ func WriteGitHubSummary(w io.Writer, r *Run) error {
 	if r == nil {
 		return fmt.Errorf("writing the GitHub summary: no run")
 	}
-	var labs []LabResult
-	for _, ch := range r.Chapters {
-		labs = append(labs, ch.Labs...)
-	}
+	labs := r.labs()
 	var b strings.Builder
 	fmt.Fprintf(&b, "## %s labrun: %s\n\n", emoji(r.Status), statusText(r.Status))
 	fmt.Fprintf(&b, "%s, %s, %s in %s", text.Plural(len(r.Chapters), "chapter"), labCount(labs), StepCounts(labs), FormatDuration(r.Duration))
@@ -134,22 +123,20 @@ func WriteGitHubSummary(w io.Writer, r *Run) error {
 		b.WriteString("\n")
 	}
 	first := true
-	for _, l := range labs {
-		for _, st := range l.Steps {
-			if !st.Status.Bad() {
-				continue
-			}
-			if first {
-				b.WriteString("### Failed steps\n\n")
-				first = false
-			}
-			fmt.Fprintf(&b, "- %s %s %s: %s\n", emoji(st.Status), mdCode(loc(st.File, st.Line)), mdCode(StepLabel(st)), mdCell(text.FirstLine(clean(st.Reason))))
-			if st.Diff != "" {
-				fmt.Fprintf(&b, "\n  <details><summary>expected output at %s (-) against the actual output (+)</summary>\n\n",
-					loc(orDefault(st.ExpectedFile, st.File), st.ExpectedLine))
-				b.WriteString(fence("diff", clean(st.Diff), "  "))
-				b.WriteString("\n  </details>\n\n")
-			}
+	for _, st := range r.Steps() {
+		if !st.Status.Bad() {
+			continue
+		}
+		if first {
+			b.WriteString("### Failed steps\n\n")
+			first = false
+		}
+		fmt.Fprintf(&b, "- %s %s %s: %s\n", emoji(st.Status), mdCode(loc(st.File, st.Line)), mdCode(StepLabel(*st)), mdCell(text.FirstLine(clean(st.Reason))))
+		if st.Diff != "" {
+			fmt.Fprintf(&b, "\n  <details><summary>expected output at %s (-) against the actual output (+)</summary>\n\n",
+				loc(orDefault(st.ExpectedFile, st.File), st.ExpectedLine))
+			b.WriteString(fence("diff", clean(st.Diff), "  "))
+			b.WriteString("\n  </details>\n\n")
 		}
 	}
 	for _, n := range r.Notes {

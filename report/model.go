@@ -3,7 +3,10 @@
 // nothing of terminals or clusters: the executor fills a Run as it goes.
 package report
 
-import "time"
+import (
+	"iter"
+	"time"
+)
 
 // Status of a step, lab or run.
 type Status string
@@ -108,6 +111,53 @@ type LabResult struct {
 // NotRun reports whether the lab never started: the run was interrupted
 // before it.
 func (l LabResult) NotRun() bool { return l.Status == Interrupted && len(l.Steps) == 0 }
+
+// neverStarted tells a chapter an interrupted run never reached.
+func neverStarted(ch ChapterResult) bool {
+	for _, l := range ch.Labs {
+		if !l.NotRun() {
+			return false
+		}
+	}
+	return ch.Status == Interrupted
+}
+
+// labs are the run's labs, every chapter's, in order.
+func (r *Run) labs() []LabResult {
+	var labs []LabResult
+	for _, ch := range r.Chapters {
+		labs = append(labs, ch.Labs...)
+	}
+	return labs
+}
+
+// Place is where a step stands in its run: its chapter and its lab.
+type Place struct {
+	Chapter *ChapterResult
+	Lab     *LabResult
+}
+
+// Steps yields the run's steps in order, each with its chapter and lab, so
+// that whoever reads a run's steps (a report format, a comparison, a test)
+// walks the tree one way. The pointers are into r.
+func (r *Run) Steps() iter.Seq2[Place, *StepResult] {
+	return func(yield func(Place, *StepResult) bool) {
+		if r == nil {
+			return
+		}
+		for ci := range r.Chapters {
+			ch := &r.Chapters[ci]
+			for li := range ch.Labs {
+				lab := &ch.Labs[li]
+				for si := range lab.Steps {
+					if !yield(Place{ch, lab}, &lab.Steps[si]) {
+						return
+					}
+				}
+			}
+		}
+	}
+}
 
 // StepResult is the outcome of one step.
 type StepResult struct {

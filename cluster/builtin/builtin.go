@@ -30,7 +30,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-	"k8s.io/klog/v2"
 )
 
 // Options say how to start the cluster.
@@ -118,11 +117,9 @@ func (c *Cluster) logf(format string, args ...any) {
 }
 
 func (c *Cluster) start(ctx context.Context, opts Options) error {
-	// client-go's event broadcaster and informers log through klog, which
-	// writes to stderr by default: send that to the cluster's log instead
-	// of the user's terminal.
-	klog.LogToStderr(false)
-	klog.SetOutput(opts.Log)
+	// client-go's event broadcaster and informers log through klog: to the
+	// cluster's log, not the user's terminal.
+	klogTo(opts.Log)
 	binDir := filepath.Join(c.dir, "bin")
 	if err := busybox.Install(binDir, opts.BusyboxExe); err != nil {
 		return fmt.Errorf("install busybox applets: %w", err)

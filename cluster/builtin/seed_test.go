@@ -2,38 +2,19 @@ package builtin_test
 
 import (
 	"context"
-	"github.com/labrun/labrun/internal/testshared"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/labrun/labrun/cluster/builtin/builtintest"
 	"github.com/labrun/labrun/cluster/upstream/upstreamtest"
 	"github.com/labrun/labrun/executor"
+	"github.com/labrun/labrun/internal/testshared"
 	"github.com/labrun/labrun/parser"
 	"github.com/labrun/labrun/report"
 )
-
-// steps keeps every step result.
-type steps struct{ all []report.StepResult }
-
-func (s *steps) ChapterStarted(report.ChapterResult)              {}
-func (s *steps) StepDone(_ report.LabResult, r report.StepResult) { s.all = append(s.all, r) }
-func (s *steps) LabDone(report.LabResult)                         {}
-func (s *steps) ChapterDone(report.ChapterResult)                 {}
-func (s *steps) RunDone(*report.Run)                              {}
-
-// onPath puts labrun-k8s on PATH, where a run looks for it when it is not
-// beside the executable (here, the test binary).
-func onPath(t *testing.T) {
-	t.Helper()
-	bin, err := upstreamtest.Binary()
-	if err != nil {
-		upstreamtest.SkipOrFail(t, err.Error())
-	}
-	t.Setenv("PATH", filepath.Dir(bin)+string(os.PathListSeparator)+os.Getenv("PATH"))
-}
 
 func load(t *testing.T, path string) *parser.Deck {
 	t.Helper()
@@ -46,13 +27,38 @@ func load(t *testing.T, path string) *parser.Deck {
 	return deck
 }
 
+// replay runs deck on the shared cluster, in a namespace of the run's own
+// or in ns, and fails the test for every step that did not pass; it
+// returns how many steps ran.
+func replay(t *testing.T, deck *parser.Deck, ns string, opts executor.Options) int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	opts.Cluster, opts.Kubeconfig, opts.Namespace = "kubeconfig", builtintest.Shared(t).Kubeconfig(), ns
+	res, err := executor.Run(ctx, deck, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, st := range res.Steps() {
+		n++
+		if st.Status != report.Passed {
+			t.Errorf("step %s:%d %q: %s: %s\n%s", st.File, st.Line, st.Command, st.Status, st.Reason, st.Diff)
+		}
+	}
+	if res.Status != report.Passed {
+		t.Errorf("run %s", res.Status)
+	}
+	return n
+}
+
 // The seed chapter replays green against the built-in cluster with every
-// kubectl from 1.27 to 1.33 (each run starts and removes its own cluster).
+// kubectl from 1.27 to 1.33, in the cluster's default namespace, whose
+// service/kubernetes its `kubectl get all` shows.
 func TestSeedWithEveryKubectlOnBuiltin(t *testing.T) {
 	if testing.Short() {
-		t.Skip("skipping in -short mode: starts a cluster per kubectl version")
+		t.Skip("skipping in -short mode: replays the seed chapter once per kubectl version")
 	}
-	onPath(t)
 	seed := testshared.Seed(t)
 	host, err := exec.LookPath("kubectl")
 	if err != nil {
@@ -69,20 +75,9 @@ func TestSeedWithEveryKubectlOnBuiltin(t *testing.T) {
 	deck := load(t, seed)
 	for _, k := range versions {
 		t.Run(filepath.Base(k), func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-			defer cancel()
-			var s steps
-			res, err := executor.Run(ctx, deck, executor.Options{Cluster: "builtin", Kubectl: k, Timeout: 30 * time.Second, Sink: &s})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, st := range s.all {
-				if st.Status != report.Passed {
-					t.Errorf("step %s:%d %q: %s: %s\n%s", st.File, st.Line, st.Command, st.Status, st.Reason, st.Diff)
-				}
-			}
-			if res.Status != report.Passed || len(s.all) != 27 {
-				t.Errorf("run %s with %d steps", res.Status, len(s.all))
+			ns := builtintest.DefaultNamespace(t, builtintest.Shared(t))
+			if n := replay(t, deck, ns, executor.Options{Kubectl: k, Timeout: 30 * time.Second}); n != 27 {
+				t.Errorf("%d steps ran, want 27", n)
 			}
 		})
 	}
@@ -90,27 +85,9 @@ func TestSeedWithEveryKubectlOnBuiltin(t *testing.T) {
 
 // Our fixture decks replay green: the demo and the tour of the cluster.
 func TestFixturesOnBuiltin(t *testing.T) {
-	if testing.Short() {
-		t.Skip("skipping in -short mode: starts a cluster per deck")
-	}
-	onPath(t)
 	for _, deck := range []string{"../../fixtures/demo/pingpong.md", "../../fixtures/cluster/builtin.md"} {
 		t.Run(filepath.Base(deck), func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-			defer cancel()
-			var s steps
-			res, err := executor.Run(ctx, load(t, deck), executor.Options{Cluster: "builtin", Timeout: 60 * time.Second, Sink: &s})
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, st := range s.all {
-				if st.Status != report.Passed {
-					t.Errorf("step %s:%d %q: %s: %s\n%s", st.File, st.Line, st.Command, st.Status, st.Reason, st.Diff)
-				}
-			}
-			if res.Status != report.Passed {
-				t.Errorf("run %s", res.Status)
-			}
+			replay(t, load(t, deck), "", executor.Options{Timeout: 60 * time.Second})
 		})
 	}
 }

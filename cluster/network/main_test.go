@@ -25,24 +25,11 @@ import (
 
 // TestMain runs the tests in a network namespace of their own, made as
 // labrun makes it for a run, so that they bind cluster addresses (10.x)
-// and nothing they open is seen outside.
+// and nothing they open is seen outside; the binary doubles as the pod
+// helper, as labrun's main does.
 func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && os.Args[1] == podExecOp {
-		os.Exit(podExec(os.Args[2:], os.Stderr)) // the pod helper, as labrun's main runs it
-	}
-	switch mode := CurrentMode(); {
-	case mode != Outside:
-		os.Unsetenv(envSetUp)
-		if err := setUpInside(mode); err != nil {
-			fmt.Fprintf(os.Stderr, "network namespace: %v\n", err)
-			os.Exit(2)
-		}
-	case os.Getenv(envOff) == "":
-		code, err := runInside(os.Args, os.Stderr)
-		if err == nil {
-			os.Exit(code)
-		}
-		fmt.Fprintf(os.Stderr, "the network tests run outside a namespace: %v\n", err)
+	if code, exited := EnterAlways(os.Args, os.Stderr); exited {
+		os.Exit(code)
 	}
 	code := m.Run()
 	if shared.cp != nil {
