@@ -23,6 +23,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/labrun/labrun/cluster/network/loopback"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 	"golang.org/x/term"
@@ -79,7 +80,11 @@ const (
 	envOff    = "LABRUN_NETNS_OFF"     // set (to anything) to never enter
 	envSetUp  = "LABRUN_NETNS_SETUP"   // set for the namespace's first process only
 	envHostFD = "LABRUN_NETNS_HOST_FD" // the host listener's descriptor (HostListener)
-	podExecOp = "__labrun-pod-exec"
+	// why this labrun has no namespace: set by Enter for the cluster's
+	// note and for the labrun processes this one starts (-j's units), so
+	// that they neither try again nor say it again
+	envFallback = "LABRUN_NETNS_FALLBACK"
+	podExecOp   = "__labrun-pod-exec"
 )
 
 // CurrentMode tells whether this process runs in the run's namespace.
@@ -117,15 +122,53 @@ func enter(args []string, stderr io.Writer, want bool) (code int, exited bool) {
 		}
 		return 0, false
 	}
-	if os.Getenv(envOff) != "" || !want {
+	if !want || os.Getenv(envFallback) != "" {
+		// The labrun that started this one fell back already, and said so.
 		return 0, false
 	}
-	code, err := runInside(args, stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "labrun: %v; the built-in cluster runs in this machine's own network, where its pod and Service addresses do not answer\n", err)
-		return 0, false
+	reason := envOff + " is set"
+	if os.Getenv(envOff) == "" {
+		code, err := runInside(args, stderr)
+		if err == nil {
+			return code, true
+		}
+		reason = err.Error()
 	}
-	return code, true
+	// Said once, here; the cluster's report notes repeat it (FallbackNote).
+	os.Setenv(envFallback, reason)
+	fmt.Fprintf(stderr, "labrun: %s.\n%s\n", reason, fallbackText)
+	return 0, false
+}
+
+// fallbackText says on stderr what the network fallback serves and what
+// it cannot.
+const fallbackText = `labrun: network fallback: the built-in cluster runs in this machine's own network, each of its addresses mapped to a loopback address of its own (10.96.x.y -> 127.96.x.y, 10.244.x.y -> 127.244.x.y, node 172.18.0.n -> 127.18.0.n). Node ports answer on localhost and on the nodes' addresses, kubectl port-forward, probes and the images' own traffic work, and the curl and wget that pods and labs run reach Service, pod and node addresses and Service names. Other programs cannot reach 10.x.y.z addresses, pods get no /etc/resolv.conf or /etc/hosts of their own, and one such cluster runs on this machine at a time (-j runs its units one after another).`
+
+// FallbackReason says why this process runs the built-in cluster in the
+// network fallback (see package loopback), or "" when it runs in a
+// namespace of labrun's.
+func FallbackReason() string {
+	if CurrentMode() != Outside {
+		return ""
+	}
+	if r := os.Getenv(envFallback); r != "" {
+		return r
+	}
+	if os.Getenv(envOff) != "" {
+		return envOff + " is set"
+	}
+	return "this process did not enter a network namespace of labrun's"
+}
+
+// FallbackNote is the run's note on the network fallback, for the report,
+// so that a step failing for it is not taken for the slide's fault; ""
+// inside a namespace of labrun's.
+func FallbackNote() string {
+	r := FallbackReason()
+	if r == "" {
+		return ""
+	}
+	return "network fallback (" + r + "): the cluster's addresses were mapped to loopback ones; only node ports on localhost, port-forward, the images' traffic and the curl and wget of pods and labs reach them, so a step that talks to a pod or Service address any other way fails here and not on a workshop cluster"
 }
 
 // wantsNamespace: the commands that start the built-in cluster (run,
@@ -162,10 +205,15 @@ var ErrTaken = errors.New("this network namespace already holds a built-in clust
 // CheckFree returns ErrTaken when a built-in cluster already runs in this
 // namespace, whether in this process or another, before a second one
 // starts and fails late on an address in use. Outside a namespace of
-// labrun's it says nothing.
+// labrun's (the network fallback), the machine's loopback addresses hold
+// one cluster: it returns loopback.ErrTaken while another holds them.
 func CheckFree() error {
 	if CurrentMode() == Outside {
-		return nil
+		ln, err := loopback.Hold()
+		if err != nil {
+			return err
+		}
+		return ln.Close()
 	}
 	c, err := net.ListenPacket("udp", net.JoinHostPort(DNSIP, "53"))
 	if errors.Is(err, syscall.EADDRINUSE) {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"github.com/labrun/labrun/cluster/images"
 	"github.com/labrun/labrun/cluster/network"
+	"github.com/labrun/labrun/cluster/network/loopback"
 	"io"
 	"os"
 	"os/exec"
@@ -427,6 +428,23 @@ func (w *podWorker) command(c *containerRun, argv, env []string) (*exec.Cmd, err
 		if err := network.WrapPodCommand(cmd, etc); err != nil {
 			return nil, err
 		}
+	} else if m := w.k.a.opts.Loopback; m != nil {
+		// The network fallback mounts no files for the pod, but the
+		// applets that talk to the cluster (curl, wget) find its
+		// addresses through the map and its names through the pod's
+		// resolver settings.
+		cmd.Env = append(append([]string(nil), env...), loopback.Env+"="+m.Path())
+		if !w.pod.Spec.HostNetwork {
+			etc := filepath.Join(w.dir, ".labrun-etc")
+			if err := os.MkdirAll(etc, 0o755); err != nil {
+				return nil, err
+			}
+			p := network.Pod{Name: w.pod.Name, Namespace: w.pod.Namespace, IP: w.podIP, Hostname: w.pod.Spec.Hostname, Subdomain: w.pod.Spec.Subdomain}
+			if err := network.WritePodFiles(etc, p); err != nil {
+				return nil, err
+			}
+			cmd.Env = append(cmd.Env, loopback.EnvResolvConf+"="+filepath.Join(etc, "resolv.conf"))
+		}
 	}
 	return cmd, nil
 }
@@ -740,6 +758,8 @@ func (w *podWorker) imageBehaviour(c *containerRun) (builtinFunc, <-chan struct{
 	}
 	if network.CurrentMode() != network.Outside {
 		ic.DNS = net.JoinHostPort(network.DNSIP, "53")
+	} else if m := w.k.a.opts.Loopback; m != nil {
+		ic.Loopback, ic.DNS = m, m.Target("udp", net.JoinHostPort(network.DNSIP, "53"))
 	}
 	if images.Builtin(ic) == nil {
 		return nil, nil

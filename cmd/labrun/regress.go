@@ -23,6 +23,7 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
+	"github.com/labrun/labrun/cluster/network"
 	"github.com/labrun/labrun/content"
 	"github.com/labrun/labrun/executor"
 	"github.com/labrun/labrun/parser"
@@ -245,10 +246,16 @@ func replayParallel(ctx context.Context, st streams, f runFlags, deck *parser.De
 	if len(units) < 2 && f.jobs > 1 {
 		fmt.Fprintf(st.err, "labrun: -j %d: only one deck to replay (give several files, or --standalone to run chapters side by side)\n", f.jobs)
 	}
+	jobs := f.jobs
+	if jobs > 1 && ownProcess(f.cluster) && network.FallbackReason() != "" {
+		// The network fallback's loopback addresses hold one cluster.
+		fmt.Fprintf(st.err, "labrun: -j %d: in the network fallback this machine holds one built-in cluster at a time, so the units run one after another\n", jobs)
+		jobs = 1
+	}
 	results := make([]*report.Run, len(units))
 	errs := make([]error, len(units))
 	var mu sync.Mutex // one unit's output at a time
-	sem := make(chan struct{}, f.jobs)
+	sem := make(chan struct{}, jobs)
 	var wg sync.WaitGroup
 	start := time.Now()
 	for i, u := range units {
