@@ -144,6 +144,24 @@ func enter(args []string, stderr io.Writer, want bool) (code int, exited bool) {
 // it cannot.
 const fallbackText = `labrun: network fallback: the built-in cluster runs in this machine's own network, each of its addresses mapped to a loopback address of its own (10.96.x.y -> 127.96.x.y, 10.244.x.y -> 127.244.x.y, node 172.18.0.n -> 127.18.0.n). Node ports answer on localhost and on the nodes' addresses, kubectl port-forward, probes and the images' own traffic work, and the curl and wget that pods and labs run reach Service, pod and node addresses and Service names. Other programs cannot reach 10.x.y.z addresses, pods get no /etc/resolv.conf or /etc/hosts of their own, and one such cluster runs on this machine at a time (-j runs its units one after another).`
 
+// ChildEnv is the environment for a labrun process that starts a
+// built-in cluster of its own (a unit of -j): env less what tells a process
+// that it runs in a namespace of labrun's, so that it makes one of its own,
+// but keeping what says that none can be made (LABRUN_NETNS_OFF, the
+// fallback's reason), so that it neither tries again nor says it again.
+func ChildEnv(env []string) []string {
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		switch k {
+		case envMode, envDir, envSetUp, envHostFD:
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
 // FallbackReason says why this process runs the built-in cluster in the
 // network fallback (see package loopback), or "" when it runs in a
 // namespace of labrun's.

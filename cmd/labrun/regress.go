@@ -291,7 +291,11 @@ func replayParallel(ctx context.Context, st streams, f runFlags, deck *parser.De
 			return nil, &exitError{exitUsage, fmt.Errorf("%s: %w", units[i].File, errs[i])}
 		}
 		all.Chapters = append(all.Chapters, r.Chapters...)
-		all.Notes = append(all.Notes, r.Notes...)
+		for _, n := range r.Notes {
+			if !slices.Contains(all.Notes, n) { // the fallback's, say, is every unit's
+				all.Notes = append(all.Notes, n)
+			}
+		}
 		if r.Status != report.Passed && all.Status == report.Passed {
 			all.Status = r.Status
 		}
@@ -354,10 +358,9 @@ func replayUnitProcess(ctx context.Context, f runFlags, n int, args []string, co
 
 // unitEnv is the environment of a unit's process: this one's, less what
 // would tell it that it already runs in a network namespace of labrun's,
-// so that it makes one of its own.
-func unitEnv(env []string) []string {
-	return slices.DeleteFunc(slices.Clone(env), func(kv string) bool { return strings.HasPrefix(kv, "LABRUN_NETNS") })
-}
+// so that it makes one of its own (unless none can be made: then it runs
+// in the network fallback, as this one does).
+func unitEnv(env []string) []string { return network.ChildEnv(env) }
 
 func newCompareCmd(st streams) *cobra.Command {
 	var format string
