@@ -58,7 +58,7 @@ type Options struct {
 // Cluster is a running built-in cluster; it implements cluster.Cluster.
 type Cluster struct {
 	cp      *upstream.ControlPlane
-	network *network.Network
+	network *network.Network // nil when the cluster has no network
 	// loopback maps the cluster's addresses in the network fallback; nil
 	// inside the run's network namespace.
 	loopback *loopback.Map
@@ -177,9 +177,11 @@ func (c *Cluster) start(ctx context.Context, opts Options) error {
 	c.logf("cluster: system objects created")
 	// Inside the run's network namespace, cluster addresses answer: nodes
 	// get kind's addresses and the network serves Services, DNS, Ingress.
-	// Outside it (the network fallback), each of them answers on a
-	// loopback address of its own (package loopback).
-	if network.CurrentMode() == network.Outside {
+	// In the network fallback each of them answers on a loopback address of
+	// its own (package loopback). A process that went through neither (a
+	// test binary holding several clusters) gets no network.
+	var ingress *network.Ingress
+	if network.FallbackReason() != "" {
 		if c.loopback, err = loopback.New(filepath.Join(c.dir, "loopback.json")); err != nil {
 			return err
 		}
@@ -187,14 +189,15 @@ func (c *Cluster) start(ctx context.Context, opts Options) error {
 			return fmt.Errorf("install the lab's network applets: %w", err)
 		}
 	}
-	nw, err := network.Start(ctx, network.Options{Client: client, Log: logWriter(c.logf), Loopback: c.loopback})
-	if err != nil {
-		return err
-	}
-	c.network = nw
-	ingress, err := nw.Ingress(ctx)
-	if err != nil {
-		return err
+	if network.CurrentMode() != network.Outside || c.loopback != nil {
+		nw, err := network.Start(ctx, network.Options{Client: client, Log: logWriter(c.logf), Loopback: c.loopback})
+		if err != nil {
+			return err
+		}
+		c.network = nw
+		if ingress, err = nw.Ingress(ctx); err != nil {
+			return err
+		}
 	}
 	podsDir := filepath.Join(c.dir, "nodes")
 	if err := os.MkdirAll(podsDir, 0o755); err != nil {
@@ -202,9 +205,12 @@ func (c *Cluster) start(ctx context.Context, opts Options) error {
 	}
 	for i := range opts.Nodes {
 		name := fmt.Sprintf("node%d", i+1)
-		addr := network.NodeIP(i + 1)
-		if c.loopback != nil {
-			addr = loopback.Addr(addr)
+		addr := "127.0.0.1"
+		switch {
+		case c.loopback != nil:
+			addr = loopback.Addr(network.NodeIP(i + 1))
+		case c.network != nil:
+			addr = network.NodeIP(i + 1)
 		}
 		cert, err := ca.serving(name, addr)
 		if err != nil {

@@ -79,11 +79,22 @@ func TestChildEnv(t *testing.T) {
 // built-in cluster is refused while a first holds the machine's loopback
 // addresses (the network fallback), and allowed once it is gone.
 func TestCheckFreeFallback(t *testing.T) {
-	t.Setenv(envMode, "") // as a process outside any namespace of labrun's
+	t.Setenv(envMode, "") // as a process outside any namespace of labrun's…
+	t.Setenv(envFallback, "")
+	t.Setenv(envOff, "")
+	m, err := loopback.New(filepath.Join(t.TempDir(), "map.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckFree(); err != nil {
+		t.Errorf("a process that never went through Enter has no fallback, and no limit: %v", err)
+	}
+	m.Close()
+	t.Setenv(envFallback, "no namespaces here") // …which Enter put in the fallback
 	if err := CheckFree(); err != nil {
 		t.Fatalf("with no fallback cluster: %v", err)
 	}
-	m, err := loopback.New(filepath.Join(t.TempDir(), "map.json"))
+	m, err = loopback.New(filepath.Join(t.TempDir(), "map.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
