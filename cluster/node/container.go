@@ -415,7 +415,13 @@ func (w *podWorker) command(c *containerRun, argv, env []string) (*exec.Cmd, err
 	}
 	cmd.Env = env
 	cmd.WaitDelay = 2 * time.Second
-	if !w.pod.Spec.HostNetwork && network.CurrentMode() != network.Outside {
+	lo := w.k.a.opts.Loopback
+	if lo != nil {
+		// The network fallback: the applets that talk to the cluster
+		// (curl, wget) find its addresses through the map.
+		cmd.Env = append(append([]string(nil), env...), loopback.Env+"="+lo.Path())
+	}
+	if !w.pod.Spec.HostNetwork && (network.CurrentMode() != network.Outside || lo != nil) {
 		// The pod's /etc/resolv.conf, /etc/hosts and hostname, as a kubelet gives them.
 		etc := filepath.Join(w.dir, ".labrun-etc")
 		if err := os.MkdirAll(etc, 0o755); err != nil {
@@ -425,25 +431,13 @@ func (w *podWorker) command(c *containerRun, argv, env []string) (*exec.Cmd, err
 		if err := network.WritePodFiles(etc, p); err != nil {
 			return nil, err
 		}
-		if err := network.WrapPodCommand(cmd, etc); err != nil {
-			return nil, err
-		}
-	} else if m := w.k.a.opts.Loopback; m != nil {
-		// The network fallback mounts no files for the pod, but the
-		// applets that talk to the cluster (curl, wget) find its
-		// addresses through the map and its names through the pod's
-		// resolver settings.
-		cmd.Env = append(append([]string(nil), env...), loopback.Env+"="+m.Path())
-		if !w.pod.Spec.HostNetwork {
-			etc := filepath.Join(w.dir, ".labrun-etc")
-			if err := os.MkdirAll(etc, 0o755); err != nil {
-				return nil, err
-			}
-			p := network.Pod{Name: w.pod.Name, Namespace: w.pod.Namespace, IP: w.podIP, Hostname: w.pod.Spec.Hostname, Subdomain: w.pod.Spec.Subdomain}
-			if err := network.WritePodFiles(etc, p); err != nil {
-				return nil, err
-			}
+		if lo != nil {
+			// The fallback can mount nothing: the applets read the pod's
+			// resolver settings from its file.
 			cmd.Env = append(cmd.Env, loopback.EnvResolvConf+"="+filepath.Join(etc, "resolv.conf"))
+		}
+		if err := network.WrapPodCommand(cmd, etc); err != nil { // mounts them, in the run's namespace
+			return nil, err
 		}
 	}
 	return cmd, nil
