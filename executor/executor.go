@@ -8,6 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/labrun/labrun/cluster"
@@ -169,7 +172,10 @@ func Run(ctx context.Context, deck *parser.Deck, opts Options) (res *report.Run,
 		return nil, &SetupError{err}
 	}
 	defer au.close() // when the shells do not start
-	r := &runner{opts: opts, sb: sb, cluster: cl, env: sb.env(cl.Kubeconfig()), au: au}
+	r := &runner{opts: opts, sb: sb, cluster: cl, env: withCluster(sb.env(cl.Kubeconfig()), cl), au: au}
+	if n, ok := cl.(interface{ Note() string }); ok && n.Note() != "" {
+		res.Notes = append(res.Notes, n.Note())
+	}
 	// A reader reproducing the run needs both versions; not knowing them
 	// does not stop the run.
 	res.KubectlVersion, res.ServerVersion, _ = versions(ctx, kubectl, r.env)
@@ -442,3 +448,26 @@ func (nopSink) StepDone(report.LabResult, report.StepResult) {}
 func (nopSink) LabDone(report.LabResult)                     {}
 func (nopSink) ChapterDone(report.ChapterResult)             {}
 func (nopSink) RunDone(*report.Run)                          {}
+
+// withCluster adds to a lab shell's environment what the cluster asks for
+// (the built-in cluster's network fallback: applets ahead of the host's on
+// PATH, after the sandbox's own bin, and the address map they read).
+func withCluster(env []string, cl cluster.Cluster) []string {
+	le, ok := cl.(interface{ LabEnv() (path, env []string) })
+	if !ok {
+		return env
+	}
+	path, extra := le.LabEnv()
+	if len(path) > 0 {
+		for i, e := range env {
+			if v, ok := strings.CutPrefix(e, "PATH="); ok {
+				dirs := filepath.SplitList(v)
+				if len(dirs) > 0 {
+					dirs = append(dirs[:1:1], append(path, dirs[1:]...)...)
+				}
+				env[i] = "PATH=" + strings.Join(dirs, string(os.PathListSeparator))
+			}
+		}
+	}
+	return append(env, extra...)
+}

@@ -554,7 +554,18 @@ func (st *labState) open(ctx context.Context, _ int, step parser.Step, res *repo
 		st.fail(res, "open: %v", err)
 		return
 	}
-	resp, err := http.DefaultClient.Do(req)
+	client := http.DefaultClient
+	if d, ok := st.r.cluster.(interface {
+		DialContext(ctx context.Context, network, addr string) (net.Conn, error)
+	}); ok {
+		// The built-in cluster's network fallback answers for node and
+		// cluster addresses on loopback ones.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.DialContext = d.DialContext
+		defer tr.CloseIdleConnections()
+		client = &http.Client{Transport: tr}
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		st.fail(res, "open %s: %v", u, err)
 		return

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/labrun/labrun/cluster/busybox"
 	"github.com/labrun/labrun/cluster/network"
+	"github.com/labrun/labrun/cluster/network/loopback"
 	"github.com/labrun/labrun/cluster/node"
 	"github.com/labrun/labrun/cluster/upstream"
 	corev1 "k8s.io/api/core/v1"
@@ -55,12 +57,15 @@ type Options struct {
 // Cluster is a running built-in cluster; it implements cluster.Cluster.
 type Cluster struct {
 	cp      *upstream.ControlPlane
-	network *network.Network // nil outside the run's network namespace
-	agents  []*node.Agent
-	names   []string
-	addrs   map[string]string
-	dir     string
-	cancel  context.CancelFunc
+	network *network.Network // nil when the cluster has no network
+	// loopback maps the cluster's addresses in the network fallback; nil
+	// inside the run's network namespace.
+	loopback *loopback.Map
+	agents   []*node.Agent
+	names    []string
+	addrs    map[string]string
+	dir      string
+	cancel   context.CancelFunc
 	// cpCancel ends the control plane's context, after its Close.
 	cpCancel context.CancelFunc
 	wg       sync.WaitGroup
@@ -169,9 +174,20 @@ func (c *Cluster) start(ctx context.Context, opts Options) error {
 	c.logf("cluster: system objects created")
 	// Inside the run's network namespace, cluster addresses answer: nodes
 	// get kind's addresses and the network serves Services, DNS, Ingress.
+	// In the network fallback each of them answers on a loopback address of
+	// its own (package loopback). A process that went through neither (a
+	// test binary holding several clusters) gets no network.
 	var ingress *network.Ingress
-	if network.CurrentMode() != network.Outside {
-		nw, err := network.Start(ctx, network.Options{Client: client, Log: logWriter(c.logf)})
+	if network.FallbackReason() != "" {
+		if c.loopback, err = loopback.New(filepath.Join(c.dir, "loopback.json")); err != nil {
+			return err
+		}
+		if err := busybox.Link(filepath.Join(c.dir, "lab-bin"), opts.BusyboxExe, busybox.NetClients()...); err != nil {
+			return fmt.Errorf("install the lab's network applets: %w", err)
+		}
+	}
+	if network.CurrentMode() != network.Outside || c.loopback != nil {
+		nw, err := network.Start(ctx, network.Options{Client: client, Log: logWriter(c.logf), Loopback: c.loopback})
 		if err != nil {
 			return err
 		}
@@ -187,7 +203,10 @@ func (c *Cluster) start(ctx context.Context, opts Options) error {
 	for i := range opts.Nodes {
 		name := fmt.Sprintf("node%d", i+1)
 		addr := "127.0.0.1"
-		if c.network != nil {
+		switch {
+		case c.loopback != nil:
+			addr = loopback.Addr(network.NodeIP(i + 1))
+		case c.network != nil:
 			addr = network.NodeIP(i + 1)
 		}
 		cert, err := ca.serving(name, addr)
@@ -199,6 +218,7 @@ func (c *Cluster) start(ctx context.Context, opts Options) error {
 			Dir: podsDir, BinDir: binDir, ServingCert: cert, ClientCAs: pool, MaxPods: opts.MaxPods,
 			FallbackPodCIDR: podCIDR(up.ClusterCIDR, i),
 			Logf:            c.logf,
+			Loopback:        c.loopback,
 		}
 		if ingress != nil {
 			nopts.Ingress, nopts.IngressTLS = ingress, ingress.TLSConfig()
@@ -315,6 +335,33 @@ func (c *Cluster) Nodes() []string { return append([]string(nil), c.names...) }
 // NodeAddress is a node's InternalIP.
 func (c *Cluster) NodeAddress(name string) string { return c.addrs[name] }
 
+// Note says what the run's report should know of this cluster: that it
+// ran in the network fallback, and why; "" inside labrun's namespace.
+func (c *Cluster) Note() string {
+	if c.loopback == nil {
+		return ""
+	}
+	return network.FallbackNote()
+}
+
+// LabEnv is what a lab's shell adds for this cluster: in the network
+// fallback, a directory to put first on PATH, whose curl and wget reach
+// the cluster's addresses and names, and the map they read; nothing
+// inside labrun's namespace, where those answer as they are.
+func (c *Cluster) LabEnv() (path, env []string) {
+	if c.loopback == nil {
+		return nil, nil
+	}
+	return []string{filepath.Join(c.dir, "lab-bin")}, []string{loopback.Env + "=" + c.loopback.Path()}
+}
+
+// DialContext connects to an address of the cluster as a client on its
+// first node would (the `open` directive): in the network fallback, to the
+// loopback address and port that answer for it.
+func (c *Cluster) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	return c.loopback.DialContext(ctx, network, addr)
+}
+
 // Done is closed when the control plane stops; Err says why.
 func (c *Cluster) Done() <-chan struct{} { return c.cp.Done() }
 
@@ -342,6 +389,9 @@ func (c *Cluster) Close(ctx context.Context) error {
 			if err := c.cp.Close(ctx); err != nil {
 				errs = append(errs, err)
 			}
+		}
+		if err := c.loopback.Close(); err != nil {
+			errs = append(errs, err)
 		}
 		if c.cpCancel != nil {
 			c.cpCancel()

@@ -43,6 +43,8 @@ func lookup(name string) (applet, bool) {
 	switch name {
 	case "cat":
 		return runCat, true
+	case "curl":
+		return runCurl, true
 	case "date":
 		return runDate, true
 	case "echo":
@@ -59,6 +61,8 @@ func lookup(name string) (applet, bool) {
 		return runSh, true
 	case "sleep":
 		return runSleep, true
+	case "wget":
+		return runWget, true
 	case "true":
 		return func(context.Context, *env, []string) int { return 0 }, true
 	case "yes":
@@ -69,7 +73,7 @@ func lookup(name string) (applet, bool) {
 
 // Applets lists the applet names Install links, sorted.
 func Applets() []string {
-	return []string{"cat", "date", "echo", "false", "hostname", "ping", "seq", "sh", "sleep", "true", "yes"}
+	return []string{"cat", "curl", "date", "echo", "false", "hostname", "ping", "seq", "sh", "sleep", "true", "wget", "yes"}
 }
 
 // Run runs applet name with args (without argv[0]) on stdio and returns its
@@ -123,6 +127,15 @@ func Dispatch(args []string) (code int, ok bool) {
 // Install creates dir (if needed) and in it one symlink per applet, named
 // after it, pointing to exe. Existing entries with those names are replaced.
 func Install(dir, exe string) error {
+	return Link(dir, exe, Applets()...)
+}
+
+// NetClients are the applets that reach the cluster's addresses in the
+// network fallback (curl and wget), which a lab's shell gets too.
+func NetClients() []string { return []string{"curl", "wget"} }
+
+// Link is Install for the applets named.
+func Link(dir, exe string, names ...string) error {
 	abs, err := filepath.Abs(exe)
 	if err != nil {
 		return fmt.Errorf("busybox install: resolve %s: %w", exe, err)
@@ -130,7 +143,7 @@ func Install(dir, exe string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("busybox install: %w", err)
 	}
-	for _, name := range Applets() {
+	for _, name := range names {
 		link := filepath.Join(dir, name)
 		if target, err := os.Readlink(link); err == nil && target == abs {
 			continue

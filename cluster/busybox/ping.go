@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/labrun/labrun/cluster/network/loopback"
 )
 
 const pingUsage = "[OPTIONS] HOST"
@@ -232,7 +234,7 @@ func answers(a netip.Addr) bool {
 // resolve turns a host into addresses as the container would: numeric
 // forms (including inet_aton's short ones such as 127.1), localhost, the
 // $LABRUN_HOSTS_FILE entries, then DNS (bounded, since there may be no
-// network). IPv4 addresses come first, as ping prefers them.
+// network): in the network fallback, the cluster's first. IPv4 addresses come first, as ping prefers them.
 func resolve(ctx context.Context, e *env, host string) ([]netip.Addr, error) {
 	if a, ok := parseInetAton(host); ok {
 		return []netip.Addr{a}, nil
@@ -251,6 +253,12 @@ func resolve(ctx context.Context, e *env, host string) ([]netip.Addr, error) {
 	}
 	if strings.ContainsAny(host, " /\\'\"") || host == "" {
 		return nil, errors.New("invalid host name")
+	}
+	if m, err := loopback.Load(e.getenv); err == nil && m != nil {
+		// The network fallback: the pod has no resolver of the cluster's.
+		if ip, ok := newClusterResolver(m, e.getenv(loopback.EnvResolvConf)).lookup(ctx, host); ok {
+			return []netip.Addr{netip.MustParseAddr(ip)}, nil
+		}
 	}
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()

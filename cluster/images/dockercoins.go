@@ -115,7 +115,22 @@ func (c Container) dialContext(ctx context.Context, network, addr string) (net.C
 			host += "." + ns + ".svc.cluster.local."
 		}
 	}
-	return d.DialContext(ctx, network, net.JoinHostPort(host, port))
+	if c.Loopback == nil {
+		return d.DialContext(ctx, network, net.JoinHostPort(host, port))
+	}
+	// The fallback: the Service's address answers on its loopback one.
+	if net.ParseIP(host) == nil {
+		r := d.Resolver
+		if r == nil {
+			r = net.DefaultResolver
+		}
+		ips, err := r.LookupHost(ctx, host)
+		if err != nil {
+			return nil, err
+		}
+		host = ips[0]
+	}
+	return d.DialContext(ctx, network, c.Loopback.Target(network, net.JoinHostPort(host, port)))
 }
 
 func (c Container) httpClient() *http.Client {

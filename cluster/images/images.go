@@ -66,6 +66,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/labrun/labrun/cluster/network/loopback"
 )
 
 // Container is what the node agent knows of a container when it starts it.
@@ -80,6 +82,10 @@ type Container struct {
 	Ports     []int32 // declared container ports
 	DNS       string  // cluster DNS host:port; empty: the system resolver
 	Stdout    io.Writer
+	// Loopback maps the cluster's addresses to the loopback ones the
+	// container binds and dials in the network fallback (package
+	// loopback); nil: it binds its pod IP and dials addresses as they are.
+	Loopback *loopback.Map
 
 	// Ingress routes the HTTP and HTTPS requests of an ingress
 	// controller's pods (traefik, ingress-nginx) by the cluster's
@@ -249,14 +255,14 @@ func (c Container) logf(format string, args ...any) {
 	fmt.Fprintf(c.Stdout, format, args...)
 }
 
-// listen binds the pod's address (127.0.0.1 when it has none) on port.
+// listen binds the pod's address (127.0.0.1 when it has none) on port,
+// or what the fallback maps it to.
 func (c Container) listen(ctx context.Context, network string, port int) (net.Listener, error) {
 	ip := c.PodIP
 	if ip == "" {
 		ip = "127.0.0.1"
 	}
-	var lc net.ListenConfig
-	return lc.Listen(ctx, network, net.JoinHostPort(ip, strconv.Itoa(port)))
+	return c.Loopback.Listen(ctx, network, net.JoinHostPort(ip, strconv.Itoa(port)))
 }
 
 // exitCode is what a container ended by its node returns: 143 for SIGTERM.

@@ -1,6 +1,7 @@
 package network
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"io"
@@ -31,12 +32,12 @@ type dnsServer struct {
 	conns map[net.Conn]bool
 }
 
-func startDNS(addr string, n *Network) (*dnsServer, error) {
-	udp, err := net.ListenPacket("udp", addr)
+func startDNS(ctx context.Context, addr string, n *Network) (*dnsServer, error) {
+	udp, err := n.opts.Loopback.ListenPacket(ctx, "udp", addr)
 	if err != nil {
 		return nil, err
 	}
-	tcp, err := net.Listen("tcp", addr)
+	tcp, err := n.opts.Loopback.Listen(ctx, "tcp", addr)
 	if err != nil {
 		udp.Close()
 		return nil, err

@@ -55,6 +55,12 @@ func (n *Network) Ingress(ctx context.Context) (*Ingress, error) {
 			http.Error(w, "Bad Gateway", http.StatusBadGateway)
 		},
 	}
+	if n.opts.Loopback != nil {
+		// The fallback: ClusterIPs answer on their loopback addresses.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.DialContext = n.opts.Loopback.DialContext
+		ing.proxy.Transport = tr
+	}
 	return ing, nil
 }
 

@@ -23,6 +23,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/labrun/labrun/cluster/network/loopback"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 	"golang.org/x/term"
@@ -79,7 +80,11 @@ const (
 	envOff    = "LABRUN_NETNS_OFF"     // set (to anything) to never enter
 	envSetUp  = "LABRUN_NETNS_SETUP"   // set for the namespace's first process only
 	envHostFD = "LABRUN_NETNS_HOST_FD" // the host listener's descriptor (HostListener)
-	podExecOp = "__labrun-pod-exec"
+	// why this labrun has no namespace: set by Enter for the cluster's
+	// note and for the labrun processes this one starts (-j's units), so
+	// that they neither try again nor say it again
+	envFallback = "LABRUN_NETNS_FALLBACK"
+	podExecOp   = "__labrun-pod-exec"
 )
 
 // CurrentMode tells whether this process runs in the run's namespace.
@@ -117,15 +122,73 @@ func enter(args []string, stderr io.Writer, want bool) (code int, exited bool) {
 		}
 		return 0, false
 	}
-	if os.Getenv(envOff) != "" || !want {
+	if !want || os.Getenv(envFallback) != "" {
+		// The labrun that started this one fell back already, and said so.
 		return 0, false
 	}
-	code, err := runInside(args, stderr)
-	if err != nil {
-		fmt.Fprintf(stderr, "labrun: %v; the built-in cluster runs in this machine's own network, where its pod and Service addresses do not answer\n", err)
-		return 0, false
+	reason := envOff + " is set"
+	if os.Getenv(envOff) == "" {
+		code, err := runInside(args, stderr)
+		if err == nil {
+			return code, true
+		}
+		reason = err.Error()
 	}
-	return code, true
+	// Said once, here; the cluster's report notes repeat it (FallbackNote).
+	os.Setenv(envFallback, reason)
+	fmt.Fprintf(stderr, "labrun: %s.\n%s\n", reason, fallbackText)
+	return 0, false
+}
+
+// fallbackText says on stderr what the network fallback serves and what
+// it cannot.
+const fallbackText = `labrun: network fallback: the built-in cluster runs in this machine's own network, each of its addresses mapped to a loopback address of its own (10.96.x.y -> 127.96.x.y, 10.244.x.y -> 127.244.x.y, node 172.18.0.n -> 127.18.0.n). Node ports answer on localhost and on the nodes' addresses, kubectl port-forward, probes and the images' own traffic work, and the curl and wget that pods and labs run reach Service, pod and node addresses and Service names. Other programs cannot reach 10.x.y.z addresses, pods get no /etc/resolv.conf or /etc/hosts of their own, and one such cluster runs on this machine at a time (-j runs its units one after another).`
+
+// ChildEnv is the environment for a labrun process that starts a
+// built-in cluster of its own (a unit of -j): env less what tells a process
+// that it runs in a namespace of labrun's, so that it makes one of its own,
+// but keeping what says that none can be made (LABRUN_NETNS_OFF, the
+// fallback's reason), so that it neither tries again nor says it again.
+func ChildEnv(env []string) []string {
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		switch k {
+		case envMode, envDir, envSetUp, envHostFD:
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
+// FallbackReason says why this process runs the built-in cluster in the
+// network fallback (see package loopback): Enter found that no namespace
+// can be made, or LABRUN_NETNS_OFF is set. It is "" in a namespace of
+// labrun's, and in a process that never went through Enter (a test binary
+// holding several clusters at once), whose clusters get no network at all.
+func FallbackReason() string {
+	if CurrentMode() != Outside {
+		return ""
+	}
+	if r := os.Getenv(envFallback); r != "" {
+		return r
+	}
+	if os.Getenv(envOff) != "" {
+		return envOff + " is set"
+	}
+	return ""
+}
+
+// FallbackNote is the run's note on the network fallback, for the report,
+// so that a step failing for it is not taken for the slide's fault; ""
+// inside a namespace of labrun's.
+func FallbackNote() string {
+	r := FallbackReason()
+	if r == "" {
+		return ""
+	}
+	return "network fallback (" + r + "): the cluster's addresses were mapped to loopback ones; only node ports on localhost, port-forward, the images' traffic and the curl and wget of pods and labs reach them, so a step that talks to a pod or Service address any other way fails here and not on a workshop cluster"
 }
 
 // wantsNamespace: the commands that start the built-in cluster (run,
@@ -161,11 +224,19 @@ var ErrTaken = errors.New("this network namespace already holds a built-in clust
 
 // CheckFree returns ErrTaken when a built-in cluster already runs in this
 // namespace, whether in this process or another, before a second one
-// starts and fails late on an address in use. Outside a namespace of
-// labrun's it says nothing.
+// starts and fails late on an address in use. In the network fallback the
+// machine's loopback addresses hold one cluster: it returns
+// loopback.ErrTaken while another holds them. Outside both it says nothing.
 func CheckFree() error {
 	if CurrentMode() == Outside {
-		return nil
+		if FallbackReason() == "" {
+			return nil
+		}
+		ln, err := loopback.Hold()
+		if err != nil {
+			return err
+		}
+		return ln.Close()
 	}
 	c, err := net.ListenPacket("udp", net.JoinHostPort(DNSIP, "53"))
 	if errors.Is(err, syscall.EADDRINUSE) {

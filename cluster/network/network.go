@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/labrun/labrun/cluster/network/loopback"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -29,6 +30,11 @@ type Options struct {
 	DNS string
 	// Log receives one line per listener opened or closed and per error.
 	Log io.Writer
+	// Loopback maps the cluster's addresses to loopback ones, in the
+	// network fallback (no namespace of labrun's: see package loopback);
+	// node ports then also answer on 127.0.0.1. Nil: the addresses are
+	// bound and dialled as they are.
+	Loopback *loopback.Map
 }
 
 // Network follows Services, EndpointSlices, Nodes, Pods and Ingresses and
@@ -100,7 +106,7 @@ func Start(ctx context.Context, opts Options) (*Network, error) {
 		}
 	}
 	if host, _, _ := net.SplitHostPort(opts.DNS); host != "" {
-		d, err := startDNS(opts.DNS, n)
+		d, err := startDNS(ctx, opts.DNS, n)
 		if err != nil {
 			cancel()
 			f.Shutdown()
@@ -181,7 +187,7 @@ func (n *Network) reconcile() {
 		if _, ok := n.listeners[key]; ok || len(b) == 0 {
 			continue
 		}
-		l, err := serve(key, b, n.opts.Log)
+		l, err := serve(n.runCtx, n.opts.Loopback, key, b, n.opts.Log)
 		if err != nil {
 			fmt.Fprintf(n.opts.Log, "network: %v\n", err)
 			continue
@@ -229,6 +235,10 @@ func (n *Network) desired() map[string][]string {
 			if sp.NodePort != 0 {
 				for _, ip := range nodeIPs {
 					want[proto+"/"+net.JoinHostPort(ip, strconv.Itoa(int(sp.NodePort)))] = backends
+				}
+				if n.opts.Loopback != nil {
+					// `curl localhost:3xxxx`, as on a workshop node.
+					want[proto+"/"+net.JoinHostPort("127.0.0.1", strconv.Itoa(int(sp.NodePort)))] = backends
 				}
 			}
 		}
@@ -308,12 +318,12 @@ type forwarder interface {
 	close()
 }
 
-// serve opens the forwarder of a key.
-func serve(key string, backends []string, log io.Writer) (forwarder, error) {
+// serve opens the forwarder of a key, on the address m maps it to.
+func serve(ctx context.Context, m *loopback.Map, key string, backends []string, log io.Writer) (forwarder, error) {
 	if strings.HasPrefix(key, "udp/") {
-		return listenUDP(key, backends, log)
+		return listenUDP(ctx, m, key, backends, log)
 	}
-	return listen(key, backends, log)
+	return listen(ctx, m, key, backends, log)
 }
 
 // listener accepts on one address and forwards to its backends in turn.
@@ -321,6 +331,7 @@ type listener struct {
 	key string
 	ln  net.Listener
 	log io.Writer
+	m   *loopback.Map
 
 	mu       sync.Mutex
 	backends []string
@@ -330,13 +341,13 @@ type listener struct {
 	wg       sync.WaitGroup
 }
 
-func listen(key string, backends []string, log io.Writer) (*listener, error) {
+func listen(ctx context.Context, m *loopback.Map, key string, backends []string, log io.Writer) (*listener, error) {
 	addr := key[len("tcp/"):]
-	ln, err := net.Listen("tcp", addr)
+	ln, err := m.Listen(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("serve %s: %w", addr, err)
 	}
-	l := &listener{key: key, ln: ln, log: log, backends: backends, conns: map[net.Conn]bool{}}
+	l := &listener{key: key, ln: ln, log: log, m: m, backends: backends, conns: map[net.Conn]bool{}}
 	l.wg.Add(1)
 	go l.accept()
 	return l, nil
@@ -402,7 +413,7 @@ func (l *listener) forward(c net.Conn) {
 	var b net.Conn
 	var err error
 	for _, addr := range l.pick() {
-		if b, err = net.DialTimeout("tcp", addr, 3*time.Second); err == nil {
+		if b, err = net.DialTimeout("tcp", l.m.Target("tcp", addr), 3*time.Second); err == nil {
 			break
 		}
 	}

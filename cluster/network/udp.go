@@ -1,6 +1,7 @@
 package network
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -8,6 +9,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/labrun/labrun/cluster/network/loopback"
 )
 
 // udpIdle is how long a UDP flow lives without a datagram either way, as
@@ -20,8 +23,9 @@ const udpIdle = 30 * time.Second
 // back from the Service's address; a flow whose backend is removed ends.
 type udpListener struct {
 	key string
-	pc  *net.UDPConn
+	pc  udpConn
 	log io.Writer
+	m   *loopback.Map
 
 	mu       sync.Mutex
 	backends []string
@@ -38,16 +42,25 @@ type udpFlow struct {
 	up      *net.UDPConn // connected to the backend
 }
 
-func listenUDP(key string, backends []string, log io.Writer) (*udpListener, error) {
-	addr, err := net.ResolveUDPAddr("udp", key[len("udp/"):])
+// udpConn is the listener's socket: a *net.UDPConn, or the fallback's
+// wrapping of one (package loopback).
+type udpConn interface {
+	ReadFromUDP(b []byte) (int, *net.UDPAddr, error)
+	WriteToUDP(b []byte, addr *net.UDPAddr) (int, error)
+	Close() error
+}
+
+func listenUDP(ctx context.Context, m *loopback.Map, key string, backends []string, log io.Writer) (*udpListener, error) {
+	c, err := m.ListenPacket(ctx, "udp", key[len("udp/"):])
 	if err != nil {
 		return nil, fmt.Errorf("serve %s: %w", key, err)
 	}
-	pc, err := net.ListenUDP("udp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("serve %s: %w", key, err)
+	pc, ok := c.(udpConn)
+	if !ok {
+		c.Close()
+		return nil, fmt.Errorf("serve %s: not a UDP socket", key)
 	}
-	l := &udpListener{key: key, pc: pc, log: log, backends: backends, flows: map[string]*udpFlow{}}
+	l := &udpListener{key: key, pc: pc, log: log, m: m, backends: backends, flows: map[string]*udpFlow{}}
 	l.wg.Add(1)
 	go l.serve()
 	return l, nil
@@ -92,7 +105,7 @@ func (l *udpListener) flow(client *net.UDPAddr) (*udpFlow, error) {
 	}
 	backend := l.backends[l.next%len(l.backends)]
 	l.next++
-	raddr, err := net.ResolveUDPAddr("udp", backend)
+	raddr, err := net.ResolveUDPAddr("udp", l.m.Target("udp", backend))
 	if err != nil {
 		return nil, err
 	}

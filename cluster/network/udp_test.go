@@ -59,7 +59,7 @@ func TestUDPService(t *testing.T) {
 	udpEcho(t, base+"11:5000", "one")
 	udpEcho(t, base+"12:5000", "two")
 	svc := base + "10:5353"
-	l, err := listenUDP("udp/"+svc, []string{base + "11:5000", base + "12:5000"}, io.Discard)
+	l, err := listenUDP(context.Background(), nil, "udp/"+svc, []string{base + "11:5000", base + "12:5000"}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

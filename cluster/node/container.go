@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"github.com/labrun/labrun/cluster/images"
 	"github.com/labrun/labrun/cluster/network"
+	"github.com/labrun/labrun/cluster/network/loopback"
 	"io"
 	"os"
 	"os/exec"
@@ -414,7 +415,13 @@ func (w *podWorker) command(c *containerRun, argv, env []string) (*exec.Cmd, err
 	}
 	cmd.Env = env
 	cmd.WaitDelay = 2 * time.Second
-	if !w.pod.Spec.HostNetwork && network.CurrentMode() != network.Outside {
+	lo := w.k.a.opts.Loopback
+	if lo != nil {
+		// The network fallback: the applets that talk to the cluster
+		// (curl, wget) find its addresses through the map.
+		cmd.Env = append(append([]string(nil), env...), loopback.Env+"="+lo.Path())
+	}
+	if !w.pod.Spec.HostNetwork && (network.CurrentMode() != network.Outside || lo != nil) {
 		// The pod's /etc/resolv.conf, /etc/hosts and hostname, as a kubelet gives them.
 		etc := filepath.Join(w.dir, ".labrun-etc")
 		if err := os.MkdirAll(etc, 0o755); err != nil {
@@ -424,7 +431,12 @@ func (w *podWorker) command(c *containerRun, argv, env []string) (*exec.Cmd, err
 		if err := network.WritePodFiles(etc, p); err != nil {
 			return nil, err
 		}
-		if err := network.WrapPodCommand(cmd, etc); err != nil {
+		if lo != nil {
+			// The fallback can mount nothing: the applets read the pod's
+			// resolver settings from its file.
+			cmd.Env = append(cmd.Env, loopback.EnvResolvConf+"="+filepath.Join(etc, "resolv.conf"))
+		}
+		if err := network.WrapPodCommand(cmd, etc); err != nil { // mounts them, in the run's namespace
 			return nil, err
 		}
 	}
@@ -740,6 +752,8 @@ func (w *podWorker) imageBehaviour(c *containerRun) (builtinFunc, <-chan struct{
 	}
 	if network.CurrentMode() != network.Outside {
 		ic.DNS = net.JoinHostPort(network.DNSIP, "53")
+	} else if m := w.k.a.opts.Loopback; m != nil {
+		ic.Loopback, ic.DNS = m, m.Target("udp", net.JoinHostPort(network.DNSIP, "53"))
 	}
 	if images.Builtin(ic) == nil {
 		return nil, nil

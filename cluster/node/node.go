@@ -23,6 +23,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/labrun/labrun/cluster/network/loopback"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -74,6 +75,11 @@ type Options struct {
 	// pods (cluster/network's Ingress); nil: those pods answer 404.
 	Ingress    http.Handler
 	IngressTLS *tls.Config
+	// Loopback maps the cluster's addresses to loopback ones in the
+	// network fallback (package loopback): containers bind and dial them,
+	// port-forward and probes dial them, and the applets find its file
+	// through loopback.Env. Nil: addresses are used as they are.
+	Loopback *loopback.Map
 }
 
 // Agent is one running node.

@@ -215,12 +215,12 @@ func (c *containerRun) dialer() func(ctx context.Context, network, addr string) 
 		if err != nil {
 			return nil, err
 		}
-		if host != c.w.podIP && !isLocal(host) {
+		if host != c.w.podIP && !c.w.k.a.isLocal(host) {
 			// A probe's host field may name any address: only local ones
 			// are reached, nothing leaves the machine.
 			return nil, fmt.Errorf("dial %s: not an address of this machine", addr)
 		}
-		return dialPod(ctx, host, n)
+		return c.w.k.a.dialPod(ctx, host, n)
 	}
 }
 

@@ -323,7 +323,7 @@ func (rt runtime) PortForward(ctx context.Context, name, uid string, port int32,
 	if rt.a.opts.Dial != nil {
 		conn, err = rt.a.opts.Dial(ctx, pw.pod, port)
 	} else {
-		conn, err = dialPod(ctx, pw.podIP, int(port))
+		conn, err = rt.a.dialPod(ctx, pw.podIP, int(port))
 	}
 	if err != nil {
 		return fmt.Errorf("failed to connect to localhost:%d inside namespace %q: %w", port, strings.TrimSuffix(name, "/"+pw.pod.Name), err)

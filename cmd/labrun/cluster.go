@@ -44,7 +44,10 @@ the API server from any shell through a port on the host's 127.0.0.1 that
 labrun relays into the namespace: get, apply, describe, logs, exec, attach,
 cp, debug and port-forward work. Pod and Service addresses (10.244.x.x,
 10.96.x.x) and NodePorts do not answer from your shell: use kubectl
-port-forward, or curl from a pod.`,
+port-forward, or curl from a pod. Where no namespace can be made, labrun says
+so and runs the cluster in the network fallback: NodePorts answer on
+127.0.0.1, and pods, Services and nodes on loopback addresses of their own
+(10.244.x.y on 127.244.x.y, 10.96.x.y on 127.96.x.y).`,
 		Example: `  labrun cluster start --kubeconfig /tmp/labrun.kubeconfig &
   KUBECONFIG=/tmp/labrun.kubeconfig kubectl get nodes`,
 		Args: noArgs,

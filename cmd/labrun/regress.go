@@ -23,6 +23,7 @@ import (
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
+	"github.com/labrun/labrun/cluster/network"
 	"github.com/labrun/labrun/content"
 	"github.com/labrun/labrun/executor"
 	"github.com/labrun/labrun/parser"
@@ -245,10 +246,16 @@ func replayParallel(ctx context.Context, st streams, f runFlags, deck *parser.De
 	if len(units) < 2 && f.jobs > 1 {
 		fmt.Fprintf(st.err, "labrun: -j %d: only one deck to replay (give several files, or --standalone to run chapters side by side)\n", f.jobs)
 	}
+	jobs := f.jobs
+	if jobs > 1 && ownProcess(f.cluster) && network.FallbackReason() != "" {
+		// The network fallback's loopback addresses hold one cluster.
+		fmt.Fprintf(st.err, "labrun: -j %d: in the network fallback this machine holds one built-in cluster at a time, so the units run one after another\n", jobs)
+		jobs = 1
+	}
 	results := make([]*report.Run, len(units))
 	errs := make([]error, len(units))
 	var mu sync.Mutex // one unit's output at a time
-	sem := make(chan struct{}, f.jobs)
+	sem := make(chan struct{}, jobs)
 	var wg sync.WaitGroup
 	start := time.Now()
 	for i, u := range units {
@@ -284,7 +291,11 @@ func replayParallel(ctx context.Context, st streams, f runFlags, deck *parser.De
 			return nil, &exitError{exitUsage, fmt.Errorf("%s: %w", units[i].File, errs[i])}
 		}
 		all.Chapters = append(all.Chapters, r.Chapters...)
-		all.Notes = append(all.Notes, r.Notes...)
+		for _, n := range r.Notes {
+			if !slices.Contains(all.Notes, n) { // the fallback's, say, is every unit's
+				all.Notes = append(all.Notes, n)
+			}
+		}
 		if r.Status != report.Passed && all.Status == report.Passed {
 			all.Status = r.Status
 		}
@@ -347,10 +358,9 @@ func replayUnitProcess(ctx context.Context, f runFlags, n int, args []string, co
 
 // unitEnv is the environment of a unit's process: this one's, less what
 // would tell it that it already runs in a network namespace of labrun's,
-// so that it makes one of its own.
-func unitEnv(env []string) []string {
-	return slices.DeleteFunc(slices.Clone(env), func(kv string) bool { return strings.HasPrefix(kv, "LABRUN_NETNS") })
-}
+// so that it makes one of its own (unless none can be made: then it runs
+// in the network fallback, as this one does).
+func unitEnv(env []string) []string { return network.ChildEnv(env) }
 
 func newCompareCmd(st streams) *cobra.Command {
 	var format string
