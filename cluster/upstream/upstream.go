@@ -750,12 +750,27 @@ func (cp *ControlPlane) startComponent(name string, argv []string) (*component, 
 		}
 		return nil, errors.New("control plane closed while starting")
 	}
-	c, err := startComponent(name, argv, nil, filepath.Join(cp.dir, "logs", name+".log"))
+	c, err := startComponent(name, argv, componentEnv(name), filepath.Join(cp.dir, "logs", name+".log"))
 	if err != nil {
 		return nil, err
 	}
 	cp.comps = append(cp.comps, c)
 	return c, nil
+}
+
+// componentEnv is what a component gets beside labrun's environment. The
+// API server collects its garbage at 75 % heap growth instead of Go's
+// 100 %: idle after a start, its resident heap is about 160 MB instead of
+// 185 MB, which keeps the whole cluster under 600 MB (591 MB instead of
+// 612, medians of four and six starts). GOGC=50 took 15 MB more off but
+// cost the control plane about 15 % more CPU time in a 1,000-replica
+// Deployment. A GOGC in labrun's own environment is left to apply to every
+// component.
+func componentEnv(name string) []string {
+	if name == "kube-apiserver" && os.Getenv("GOGC") == "" {
+		return []string{"GOGC=75"}
+	}
+	return nil
 }
 
 // watch fails the whole control plane when c exits unasked. It starts once
