@@ -26,9 +26,7 @@ import (
 	"github.com/labrun/labrun/cluster/node"
 	"github.com/labrun/labrun/cluster/upstream"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -71,14 +69,21 @@ type Cluster struct {
 	wg       sync.WaitGroup
 	log      io.Writer
 	logMu    sync.Mutex
+	// started is when Start began, for the log's timeline.
+	started time.Time
 
 	closeOnce sync.Once
 	closeErr  error
 }
 
 // Start starts the control plane, registers the nodes and the system
-// objects, and returns once every node is Ready and the default
-// ServiceAccount exists. On error nothing is left running or on disk.
+// objects, and returns once the API server is ready, every node is Ready
+// with its podCIDR and without the not-ready taint, and the default
+// ServiceAccount exists. It does not wait for the controller manager,
+// which starts with the API server ready: what a lab's first pod needs of
+// it labrun makes as its controllers would (see initNode and
+// upstream.ControlPlane.WaitReady). On error nothing is left running or
+// on disk.
 func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if opts.Dir == "" {
 		return nil, errors.New("builtin cluster: Options.Dir is required")
@@ -103,7 +108,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{dir: dir, addrs: map[string]string{}, log: opts.Log}
+	c := &Cluster{dir: dir, addrs: map[string]string{}, log: opts.Log, started: time.Now()}
 	if err := c.start(ctx, opts); err != nil {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 		defer cancel()
@@ -144,11 +149,17 @@ func (c *Cluster) start(ctx context.Context, opts Options) error {
 	c.cpCancel = cpCancel
 	stop := context.AfterFunc(ctx, cpCancel)
 	defer stop()
-	cp, err := upstream.Start(cpCtx, up)
+	cp, err := upstream.Launch(cpCtx, up)
 	if err != nil {
 		return err
 	}
 	c.cp = cp
+	// The API server serves a second or more before it is ready (its
+	// post-start hooks); what labrun writes needs none of them, so it is
+	// written meanwhile. WaitReady ends when the control plane is closed,
+	// as Start does on an error.
+	ready := make(chan error, 1)
+	go func() { ready <- cp.WaitReady(cpCtx) }()
 	caPEM, caKeyPEM := cp.CA()
 	ca, err := parseCA(caPEM, caKeyPEM)
 	if err != nil {
@@ -165,18 +176,64 @@ func (c *Cluster) start(ctx context.Context, opts Options) error {
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	c.cancel = cancel
-	if err := ensureSystem(ctx, client, opts.Nodes); err != nil {
-		return fmt.Errorf("system objects: %w", err)
+	if err := waitNamespaces(ctx, client, cp); err != nil {
+		return err
 	}
-	if err := ensureClusterInfo(ctx, client, cfg.Host, caPEM); err != nil {
-		return fmt.Errorf("kube-public: %w", err)
+	// The system objects and the nodes side by side: neither needs the
+	// other.
+	system := make(chan error, 1)
+	go func() {
+		if err := ensureSystem(ctx, client, opts.Nodes); err != nil {
+			system <- fmt.Errorf("system objects: %w", err)
+			return
+		}
+		if err := ensureClusterInfo(ctx, client, cfg.Host, caPEM); err != nil {
+			system <- fmt.Errorf("kube-public: %w", err)
+			return
+		}
+		c.logf("cluster: system objects created after %.2f s", time.Since(c.started).Seconds())
+		system <- nil
+	}()
+	nodesErr := c.startNodes(ctx, opts, up.ClusterCIDR, client, ca, pool, binDir)
+	if err := <-system; err != nil {
+		return err
 	}
-	c.logf("cluster: system objects created")
-	// Inside the run's network namespace, cluster addresses answer: nodes
-	// get kind's addresses and the network serves Services, DNS, Ingress.
-	// In the network fallback each of them answers on a loopback address of
-	// its own (package loopback). A process that went through neither (a
-	// test binary holding several clusters) gets no network.
+	if nodesErr != nil {
+		return nodesErr
+	}
+	c.logf("cluster: nodes registered after %.2f s", time.Since(c.started).Seconds())
+	if err := network.SetNodes(c.addrs); err != nil {
+		return err
+	}
+	// After the API server's priority classes, which the pods name.
+	if err := waitPriorityClass(ctx, client, c.cp); err != nil {
+		return fmt.Errorf("static pods: %w", err)
+	}
+	if err := createMirrorPods(ctx, client, c.names[0]); err != nil {
+		return fmt.Errorf("static pods: %w", err)
+	}
+	if err := <-ready; err != nil {
+		return err
+	}
+	prov := &provisioner{client: client, root: filepath.Join(c.dir, "local-path-provisioner"), logf: c.logf}
+	c.wg.Add(1)
+	go func() { defer c.wg.Done(); prov.run(runCtx) }()
+	if err := c.waitReady(ctx, client); err != nil {
+		return err
+	}
+	c.logf("cluster: ready after %.2f s", time.Since(c.started).Seconds())
+	return nil
+}
+
+// startNodes starts the network, then the node agents side by side, each
+// given its podCIDR and rid of the not-ready taint once registered Ready.
+// Inside the run's network namespace, cluster addresses answer: nodes get
+// kind's addresses and the network serves Services, DNS, Ingress. In the
+// network fallback each of them answers on a loopback address of its own
+// (package loopback). A process that went through neither (a test binary
+// holding several clusters) gets no network.
+func (c *Cluster) startNodes(ctx context.Context, opts Options, clusterCIDR string, client kubernetes.Interface, ca *runCA, pool *x509.CertPool, binDir string) error {
+	var err error
 	var ingress *network.Ingress
 	if network.FallbackReason() != "" {
 		if c.loopback, err = loopback.New(filepath.Join(c.dir, "loopback.json")); err != nil {
@@ -200,6 +257,9 @@ func (c *Cluster) start(ctx context.Context, opts Options) error {
 	if err := os.MkdirAll(podsDir, 0o755); err != nil {
 		return err
 	}
+	agents := make([]*node.Agent, opts.Nodes)
+	errs := make([]error, opts.Nodes)
+	var wg sync.WaitGroup
 	for i := range opts.Nodes {
 		name := fmt.Sprintf("node%d", i+1)
 		addr := "127.0.0.1"
@@ -209,42 +269,77 @@ func (c *Cluster) start(ctx context.Context, opts Options) error {
 		case c.network != nil:
 			addr = network.NodeIP(i + 1)
 		}
-		cert, err := ca.serving(name, addr)
-		if err != nil {
-			return err
-		}
-		nopts := node.Options{
-			Name: name, Client: client, Address: addr, ControlPlane: i == 0,
-			Dir: podsDir, BinDir: binDir, ServingCert: cert, ClientCAs: pool, MaxPods: opts.MaxPods,
-			FallbackPodCIDR: podCIDR(up.ClusterCIDR, i),
-			Logf:            c.logf,
-			Loopback:        c.loopback,
-		}
-		if ingress != nil {
-			nopts.Ingress, nopts.IngressTLS = ingress, ingress.TLSConfig()
-		}
-		a, err := node.Start(ctx, nopts)
-		if err != nil {
-			return err
-		}
-		if err := setPodCIDR(ctx, client, name, nopts.FallbackPodCIDR); err != nil {
-			return err
-		}
-		c.agents = append(c.agents, a)
 		c.names = append(c.names, name)
 		c.addrs[name] = addr
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			agents[i], errs[i] = c.startNode(ctx, opts, i, name, addr, clusterCIDR, client, ca, pool, binDir, podsDir, ingress)
+		}()
 	}
-	c.logf("cluster: nodes registered")
-	if err := network.SetNodes(c.addrs); err != nil {
-		return err
+	wg.Wait()
+	for _, a := range agents {
+		if a != nil {
+			c.agents = append(c.agents, a)
+		}
 	}
-	if err := createMirrorPods(ctx, client, c.names[0]); err != nil {
-		return fmt.Errorf("static pods: %w", err)
+	return errors.Join(errs...)
+}
+
+func (c *Cluster) startNode(ctx context.Context, opts Options, i int, name, addr, clusterCIDR string, client kubernetes.Interface,
+	ca *runCA, pool *x509.CertPool, binDir, podsDir string, ingress *network.Ingress) (*node.Agent, error) {
+	cert, err := ca.serving(name, addr)
+	if err != nil {
+		return nil, err
 	}
-	prov := &provisioner{client: client, root: filepath.Join(c.dir, "local-path-provisioner"), logf: c.logf}
-	c.wg.Add(1)
-	go func() { defer c.wg.Done(); prov.run(runCtx) }()
-	return c.waitReady(ctx, client)
+	nopts := node.Options{
+		Name: name, Client: client, Address: addr, ControlPlane: i == 0,
+		Dir: podsDir, BinDir: binDir, ServingCert: cert, ClientCAs: pool, MaxPods: opts.MaxPods,
+		FallbackPodCIDR: podCIDR(clusterCIDR, i),
+		Logf:            c.logf,
+		Loopback:        c.loopback,
+	}
+	if ingress != nil {
+		nopts.Ingress, nopts.IngressTLS = ingress, ingress.TLSConfig()
+	}
+	a, err := node.Start(ctx, nopts)
+	if err != nil {
+		return nil, err
+	}
+	if err := initNode(ctx, client, name, nopts.FallbackPodCIDR); err != nil {
+		return a, err
+	}
+	return a, nil
+}
+
+// waitPriorityClass waits until the API server's post-start hook has made
+// the priority class the static pods name, about a second after it began
+// to serve.
+func waitPriorityClass(ctx context.Context, client kubernetes.Interface, cp *upstream.ControlPlane) error {
+	return wait.PollUntilContextTimeout(ctx, 20*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+		if err := cp.Err(); err != nil {
+			return false, err
+		}
+		_, err := client.SchedulingV1().PriorityClasses().Get(ctx, "system-node-critical", metav1.GetOptions{})
+		return err == nil, nil
+	})
+}
+
+// waitNamespaces waits until the system namespaces exist: the API server
+// makes them just after it begins to serve.
+func waitNamespaces(ctx context.Context, client kubernetes.Interface, cp *upstream.ControlPlane) error {
+	want := []string{metav1.NamespaceDefault, metav1.NamespaceSystem, metav1.NamespacePublic, corev1.NamespaceNodeLease}
+	return wait.PollUntilContextTimeout(ctx, 10*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+		if err := cp.Err(); err != nil {
+			return false, err
+		}
+		for _, ns := range want {
+			if _, err := client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); err != nil {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
 }
 
 // waitReady waits until every node is Ready, without the not-ready taint,
@@ -303,24 +398,6 @@ func podCIDR(clusterCIDR string, i int) string {
 	n := binary.BigEndian.Uint32(a[:]) + uint32(i)<<8
 	binary.BigEndian.PutUint32(a[:], n)
 	return netip.PrefixFrom(netip.AddrFrom4(a), 24).String()
-}
-
-// setPodCIDR gives a node the podCIDR the controller manager's allocator
-// would, as soon as it is registered: the allocator starts a second or two
-// after the API server is ready, and a node without a podCIDR is not
-// ready for pods. The allocator takes a podCIDR it finds set as allocated
-// (and never gives it to another node); if it was first, the field is
-// immutable and its choice stays.
-func setPodCIDR(ctx context.Context, client kubernetes.Interface, name, cidr string) error {
-	if cidr == "" {
-		return nil
-	}
-	patch := fmt.Sprintf(`{"spec":{"podCIDR":%q,"podCIDRs":[%q]}}`, cidr, cidr)
-	_, err := client.CoreV1().Nodes().Patch(ctx, name, types.StrategicMergePatchType, []byte(patch), metav1.PatchOptions{})
-	if err != nil && !apierrors.IsInvalid(err) {
-		return fmt.Errorf("node %s: set podCIDR: %w", name, err)
-	}
-	return nil
 }
 
 // Kubeconfig is the lab user's kubeconfig (cluster-admin).

@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"k8s.io/client-go/util/retry"
 
 	"github.com/labrun/labrun/cluster/node"
 )
@@ -150,6 +151,62 @@ func ensureClusterInfo(ctx context.Context, c kubernetes.Interface, server strin
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: role},
 		Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "system:anonymous"}},
 	}, metav1.CreateOptions{}))
+}
+
+// initNode does for a node just registered Ready what the controller
+// manager would a second or two later (its allocator and node lifecycle
+// controller start that long after the API server is ready): it gives the
+// node the podCIDR the range allocator would, and removes the not-ready
+// taint admission put on the new node, as the node lifecycle controller
+// does for a Ready node (a node without a podCIDR, or tainted, takes no
+// pods). The allocator takes a podCIDR it finds set as allocated (and
+// never gives it to another node); if it was first, the field is
+// immutable and its choice stays. The controller finds no taint left to
+// remove.
+func initNode(ctx context.Context, client kubernetes.Interface, name, cidr string) error {
+	nodes := client.CoreV1().Nodes()
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		n, err := nodes.Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		changed := false
+		if n.Spec.PodCIDR == "" && cidr != "" {
+			n.Spec.PodCIDR, n.Spec.PodCIDRs = cidr, []string{cidr}
+			changed = true
+		}
+		if nodeReady(n) {
+			kept := n.Spec.Taints[:0:0]
+			for _, t := range n.Spec.Taints {
+				if t.Key != corev1.TaintNodeNotReady {
+					kept = append(kept, t)
+				}
+			}
+			if len(kept) != len(n.Spec.Taints) {
+				n.Spec.Taints = kept
+				changed = true
+			}
+		}
+		if !changed {
+			return nil
+		}
+		_, err = nodes.Update(ctx, n, metav1.UpdateOptions{})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("node %s: podCIDR and taints: %w", name, err)
+	}
+	return nil
+}
+
+// nodeReady tells whether a node's Ready condition is true.
+func nodeReady(n *corev1.Node) bool {
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
 }
 
 func ignoreExists[T any](_ T, err error) error {

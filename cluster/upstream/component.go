@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -65,9 +66,10 @@ type component struct {
 	reaped bool
 }
 
-// startComponent starts argv as component name, its output going to the
-// file logPath and to the tail kept for errors.
-func startComponent(name string, argv []string, logPath string) (*component, error) {
+// startComponent starts argv as component name, with env added to
+// labrun's environment, its output going to the file logPath and to the
+// tail kept for errors.
+func startComponent(name string, argv, env []string, logPath string) (*component, error) {
 	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
@@ -82,6 +84,9 @@ func startComponent(name string, argv []string, logPath string) (*component, err
 	// ordinary goroutine, never from a thread locked (for setns) and then
 	// left to exit.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	c.cmd = cmd
 	if err := cmd.Start(); err != nil {
 		_ = logFile.Close()
@@ -128,6 +133,34 @@ func (c *component) stop(grace time.Duration, abort <-chan struct{}) {
 	}
 	c.signal(syscall.SIGKILL)
 	<-c.exited
+}
+
+// cpuSeconds is the CPU time (user and system) the component's process has
+// used, from /proc; false once it is reaped or where /proc cannot tell.
+func (c *component) cpuSeconds() (float64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.reaped {
+		return 0, false
+	}
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", c.cmd.Process.Pid))
+	if err != nil {
+		return 0, false
+	}
+	// The fields after the command's name, which is in parentheses and
+	// may hold spaces: state is the first, utime and stime the 12th and
+	// 13th. They count clock ticks, 100 a second on Linux (USER_HZ).
+	s := string(data)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 13 {
+		return 0, false
+	}
+	ut, err1 := strconv.ParseUint(f[11], 10, 64)
+	st, err2 := strconv.ParseUint(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return float64(ut+st) / 100, true
 }
 
 // exitError describes how the component ended, with its last log lines.
