@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
@@ -92,6 +93,10 @@ type Agent struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	// noOverlay: an overlay failed once; containers' system directories
+	// are bound read-only from then on (rootfs.go).
+	noOverlay atomic.Bool
 }
 
 // Start registers the node, starts its kubelet API and its pod informer,
