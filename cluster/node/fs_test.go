@@ -111,6 +111,7 @@ spec:
 	// A file written by one exec is there for the next.
 	k.must("exec", "a", "-c", "one", "--", "sh", "-c", "echo written > /root/f")
 	want("echo then cat", "a", "one", "cat /root/f; pwd; echo $HOME; hostname", "written\n/\n/root\na\n")
+	want("the modes of /tmp and /root", "a", "one", "stat -c %a /tmp /root", "1777\n700\n")
 
 	// Volumes at their mount paths.
 	k.must("exec", "a", "-c", "two", "--", "sh", "-c", "echo shared > /shared/s")

@@ -59,7 +59,7 @@ var systemDirs = []string{"bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr
 // ownDirs are the container's own directories made empty in its root, with
 // their modes; dev, proc and sys are the pod helper's mount points.
 var ownDirs = map[string]os.FileMode{
-	"tmp": 0o1777, "root": 0o700, "var": 0o755, "home": 0o755, "srv": 0o755, "run": 0o755,
+	"tmp": 0o777 | os.ModeSticky, "root": 0o700, "var": 0o755, "home": 0o755, "srv": 0o755, "run": 0o755,
 	"mnt": 0o755, "opt": 0o755, "media": 0o755, "dev": 0o755, "proc": 0o755, "sys": 0o755,
 }
 
