@@ -110,7 +110,7 @@ spec:
     volumeMounts: [{name: host, mountPath: /data}]
   volumes: [{name: host, hostPath: {path: ` + hostData + `}}]
 `)
-	k.must("wait", "--for=condition=Ready", "pod/stubborn", "pod/cut", "pod/polite", "pod/witness", "--timeout=90s")
+	k.waitReady("stubborn", "cut", "polite", "witness")
 	if pids := processesWith(mark + "-stubborn"); len(pids) == 0 {
 		t.Fatal("no process of pod stubborn found")
 	}

@@ -79,6 +79,20 @@ func (k *kube) stdout(args ...string) string {
 	return out
 }
 
+// waitReady waits for the pods to be Ready, describing them when they are
+// not, since their events say why.
+func (k *kube) waitReady(pods ...string) {
+	k.t.Helper()
+	args := []string{"wait", "--for=condition=Ready", "--timeout=90s"}
+	for _, p := range pods {
+		args = append(args, "pod/"+p)
+	}
+	if out, err := k.run("", args...); err != nil {
+		desc, _ := k.run("", append([]string{"describe", "pod"}, pods...)...)
+		k.t.Fatalf("kubectl %s: %v\n%s\n%s", strings.Join(args, " "), err, out, desc)
+	}
+}
+
 func (k *kube) apply(yaml string) {
 	k.t.Helper()
 	if out, err := k.run(yaml, "apply", "-f", "-"); err != nil {

@@ -94,9 +94,9 @@ type Agent struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	// noOverlay: an overlay failed once; containers' system directories
-	// are bound read-only from then on (rootfs.go).
-	noOverlay atomic.Bool
+	// noOverlay holds why an overlay failed once (an error): containers'
+	// system directories are bound read-only from then on (rootfs.go).
+	noOverlay atomic.Value
 }
 
 // Start registers the node, starts its kubelet API and its pod informer,

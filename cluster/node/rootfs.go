@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -142,6 +143,7 @@ func (c *containerRun) mountRoot() (err error) {
 			return err
 		}
 	}
+	preMountPoints(root, c.spec.VolumeMounts, vols)
 	work := filepath.Join(w.dir, ".labrun-work", c.spec.Name)
 	for _, d := range systemDirs {
 		if err := w.k.a.systemDir(d, root, work); err != nil {
@@ -166,11 +168,52 @@ func (c *containerRun) mountRoot() (err error) {
 			src = filepath.Join(src, filepath.Clean("/"+m.SubPath))
 		}
 		if err := bindVolume(root, src, m.MountPath, v.readOnly || m.ReadOnly); err != nil {
+			if why, ok := w.k.a.noOverlay.Load().(error); ok && errors.Is(err, unix.EROFS) {
+				// Under a system directory bound read-only: say why it is.
+				err = fmt.Errorf("%w (the host's system directories are read-only in containers: %v)", err, why)
+			}
 			return fmt.Errorf("volume %q at %s: %w", m.Name, m.MountPath, err)
 		}
 	}
 	c.fs.ready = true
 	return nil
+}
+
+// preMountPoints makes the mount points of volumes under a system
+// directory in its upper layer before the overlay is mounted: an ordinary
+// user's namespace may not write into the host's directories (root's)
+// through it, so a mount point made afterwards, through the overlay, would
+// be refused. What fails here is left to bindVolume to report.
+func preMountPoints(root string, mounts []corev1.VolumeMount, vols map[string]volumePath) {
+	for _, m := range mounts {
+		p := path.Clean("/" + m.MountPath)
+		first, rest, _ := strings.Cut(strings.TrimPrefix(p, "/"), "/")
+		if target, err := os.Readlink("/" + first); err == nil && !path.IsAbs(target) {
+			first = path.Clean(target) // /lib → usr/lib, as in the container
+		}
+		top, _, _ := strings.Cut(first, "/")
+		if !slices.Contains(systemDirs, top) {
+			continue
+		}
+		dst := filepath.Join(root, first, rest)
+		v, ok := vols[m.Name]
+		if !ok {
+			continue
+		}
+		src := v.path
+		if m.SubPath != "" {
+			src = filepath.Join(src, filepath.Clean("/"+m.SubPath))
+		}
+		if st, err := os.Stat(src); err == nil && !st.IsDir() {
+			if os.MkdirAll(filepath.Dir(dst), 0o755) == nil {
+				if f, err := os.OpenFile(dst, os.O_CREATE|os.O_RDONLY, 0o644); err == nil {
+					f.Close()
+				}
+			}
+			continue
+		}
+		_ = os.MkdirAll(dst, 0o755)
+	}
 }
 
 func depth(p string) int { return strings.Count(path.Clean("/"+p), "/") }
@@ -201,7 +244,7 @@ func (a *Agent) systemDir(d, root, work string) error {
 	if err := os.MkdirAll(dst, 0o755); err != nil {
 		return err
 	}
-	if !a.noOverlay.Load() {
+	if a.noOverlay.Load() == nil {
 		wd := filepath.Join(work, d)
 		if err := os.MkdirAll(wd, 0o700); err != nil {
 			return err
@@ -210,8 +253,8 @@ func (a *Agent) systemDir(d, root, work string) error {
 		if err == nil {
 			return nil
 		}
-		a.noOverlay.Store(true)
-		a.logf("node %s: containers see the host's system directories read-only: no overlay (%v)", a.opts.Name, err)
+		a.noOverlay.Store(err)
+		a.logf("node %s: containers see the host's system directories read-only: %v", a.opts.Name, err)
 	}
 	if err := unix.Mount(host, dst, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
 		return fmt.Errorf("bind %s: %w", host, err)
