@@ -60,6 +60,8 @@ func TestCronJob(t *testing.T) {
 // that; a container that exits on SIGTERM goes at once whatever its grace.
 func TestGracePeriod(t *testing.T) {
 	k := newKube(t)
+	// Paths relative to the working directory, /, name the same files
+	// where containers share the host's filesystem (no mount namespace).
 	mark := "grace-" + k.ns
 	hostData := "/srv/" + mark
 	k.apply(`apiVersion: v1
@@ -71,10 +73,10 @@ spec:
   containers:
   - name: c
     image: busybox
-    command: [sh, -c, "trap 'echo TERM >> /data/log' TERM; echo ready; while :; do sleep 1; done # ` + mark + `-stubborn"]
+    command: [sh, -c, "trap 'echo TERM >> data/log' TERM; echo ready; while :; do sleep 1; done # ` + mark + `-stubborn"]
     lifecycle:
       preStop:
-        exec: {command: [sh, -c, "echo preStop >> /data/log"]}
+        exec: {command: [sh, -c, "echo preStop >> data/log"]}
     volumeMounts: [{name: host, mountPath: /data}]
   volumes: [{name: host, hostPath: {path: ` + hostData + `}}]
 ---
@@ -122,7 +124,7 @@ spec:
 	}
 	// The hook first, then SIGTERM, which the shell traps.
 	eventually(t, 60*time.Second, func() string {
-		out, _ := k.runOut("", false, "exec", "witness", "--", "cat", "/data/log")
+		out, _ := k.runOut("", false, "exec", "witness", "--", "cat", "data/log")
 		if out != "preStop\nTERM\n" {
 			return "the hook and SIGTERM not seen yet: " + strconv.Quote(out)
 		}
