@@ -306,6 +306,12 @@ func (c *containerRun) root() string { return filepath.Join(c.w.dir, c.spec.Name
 // (or the image's default from the catalogue) as a process, or a built-in
 // behaviour for catalogued images without a command.
 func (w *podWorker) startContainer(c *containerRun, logs *logBuf) (instance, error) {
+	if cur, _ := c.logs(); cur != nil {
+		// A restart: a new container, from the image again.
+		if err := c.resetRoot(); err != nil {
+			return nil, err
+		}
+	}
 	out := newFanout(logs)
 	argv, builtin := containerArgv(c.spec)
 	if _, static := w.pod.Annotations[MirrorAnnotation]; static || systemImage(c.spec.Image) {

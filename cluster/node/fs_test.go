@@ -177,6 +177,43 @@ spec:
 	k.must("delete", "pod", "b", "--wait=false")
 }
 
+// TestRestartFreshRoot: a restarted container starts from its image again,
+// as a runtime makes a new container: what it wrote is gone, its volumes
+// keep theirs.
+func TestRestartFreshRoot(t *testing.T) {
+	if !builtintest.InNamespace() {
+		why := "no network namespace (and so no mount namespace) could be made here: containers share the host's filesystem"
+		if os.Getenv("LABRUN_NETNS_OFF") != "" {
+			t.Skip("LABRUN_NETNS_OFF is set: " + why)
+		}
+		upstreamtest.SkipOrFail(t, why)
+	}
+	k := newKube(t)
+	k.apply(`apiVersion: v1
+kind: Pod
+metadata: {name: r}
+spec:
+  containers:
+  - name: c
+    image: busybox
+    command: [sh, -c, "touch /tmp/from-start; while [ ! -e /tmp/stop ]; do sleep 0.2; done; exit 1"]
+    volumeMounts: [{name: keep, mountPath: /keep}]
+  volumes: [{name: keep, emptyDir: {}}]
+`)
+	k.waitReady("r")
+	k.must("exec", "r", "--", "sh", "-c", "echo kept > /keep/f; echo lost > /tmp/f; touch /tmp/stop")
+	eventually(t, 60*time.Second, func() string {
+		out, _ := k.run("", "get", "pod", "r", "-o", "jsonpath={.status.containerStatuses[0].restartCount} {.status.containerStatuses[0].ready}")
+		if out != "1 true" {
+			return "not restarted and ready: " + out
+		}
+		return ""
+	})
+	if got, err := k.runOut("", false, "exec", "r", "--", "sh", "-c", "ls /tmp; cat /keep/f"); err != nil || got != "from-start\nkept\n" {
+		t.Errorf("after the restart: %q, %v; want /tmp as the command left it and the volume's file", got, err)
+	}
+}
+
 // mountsOf lists this namespace's mount points whose path has part in it.
 func mountsOf(t *testing.T, part string) []string {
 	t.Helper()

@@ -51,6 +51,9 @@ import (
 // them before the pod's directory goes: os.RemoveAll would otherwise reach
 // through a bind into a hostPath volume.
 //
+// A restarted container gets a fresh root (resetRoot), as a runtime
+// starts a new container from its image.
+//
 // Outside labrun's mount namespace containers keep the host's filesystem,
 // their volumes being symbolic links in root() (mountVolumes).
 
@@ -144,7 +147,7 @@ func (c *containerRun) mountRoot() (err error) {
 		}
 	}
 	preMountPoints(root, c.spec.VolumeMounts, vols)
-	work := filepath.Join(w.dir, ".labrun-work", c.spec.Name)
+	work := c.workDir()
 	for _, d := range systemDirs {
 		if err := w.k.a.systemDir(d, root, work); err != nil {
 			return err
@@ -379,6 +382,43 @@ func remountReadOnly(p string) error {
 	return nil
 }
 
+// resetRoot gives a restarting container a fresh root, as a runtime makes
+// a new container from its image: what it wrote goes, its volumes stay.
+func (c *containerRun) resetRoot() error {
+	c.fs.mu.Lock()
+	defer c.fs.mu.Unlock()
+	if !c.fs.ready {
+		return nil
+	}
+	root := c.root()
+	if err := unmountUnder(root); err != nil {
+		return fmt.Errorf("container %s's root filesystem: %w", c.spec.Name, err)
+	}
+	c.fs.ready = false
+	work := c.workDir()
+	openWorkDirs(work)
+	if err := os.RemoveAll(work); err != nil {
+		return err
+	}
+	return os.RemoveAll(root)
+}
+
+// workDir holds the work directories of the container's overlays.
+func (c *containerRun) workDir() string { return filepath.Join(c.w.dir, ".labrun-work", c.spec.Name) }
+
+// openWorkDirs makes the directories under an overlay's work directory
+// removable: it holds one of mode 0, which an ordinary user's namespace
+// (no CAP_DAC_OVERRIDE over root-owned files, and none at all before it
+// had) may not empty.
+func openWorkDirs(dir string) {
+	_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if d != nil && d.IsDir() {
+			_ = os.Chmod(p, 0o700)
+		}
+		return nil
+	})
+}
+
 // removeDir removes the pod's directory once the mounts in it are undone;
 // while one stays, the directory stays too (and the failure is logged),
 // since removing through a bind would delete a volume's files.
@@ -389,14 +429,7 @@ func (w *podWorker) removeDir() {
 			return
 		}
 	}
-	// An overlay's work directory holds a directory of mode 0, which an
-	// ordinary user's namespace (no CAP_DAC_OVERRIDE) cannot empty.
-	_ = filepath.WalkDir(filepath.Join(w.dir, ".labrun-work"), func(p string, d os.DirEntry, err error) error {
-		if d != nil && d.IsDir() {
-			_ = os.Chmod(p, 0o700)
-		}
-		return nil
-	})
+	openWorkDirs(filepath.Join(w.dir, ".labrun-work"))
 	_ = os.RemoveAll(w.dir)
 }
 
