@@ -73,8 +73,18 @@ spec:
     volumeMounts: [{name: host, mountPath: /data}]
   volumes:
   - {name: host, hostPath: {path: ` + hostData + `}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: h}
+spec:
+  hostNetwork: true
+  containers:
+  - name: main
+    image: busybox
+    command: [sleep, "3600"]
 `)
-	k.waitReady("a", "b")
+	k.waitReady("a", "b", "h")
 
 	exec := func(pod, container, script string) (string, error) {
 		return k.runOut("", false, "exec", pod, "-c", container, "--", "sh", "-c", script)
@@ -108,6 +118,9 @@ spec:
 	}
 	fails("another container of the pod", "a", "two", "cat /tmp/"+mark, "No such file or directory")
 	fails("another pod", "b", "main", "cat /tmp/"+mark, "No such file or directory")
+	fails("a hostNetwork pod", "h", "main", "cat /tmp/"+mark, "No such file or directory")
+	// A hostNetwork pod has the node's /etc/hosts, which names the nodes.
+	want("a hostNetwork pod's /etc/hosts", "h", "main", "grep -c 'node2$' /etc/hosts", "1\n")
 	if _, err := os.Stat("/tmp/" + mark); !os.IsNotExist(err) {
 		t.Errorf("the host's /tmp has the container's file: %v", err)
 	}
@@ -174,7 +187,7 @@ spec:
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	k.must("delete", "pod", "b", "--wait=false")
+	k.must("delete", "pod", "b", "h", "--wait=false")
 }
 
 // TestRestartFreshRoot: a restarted container starts from its image again,
