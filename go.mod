@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/creack/pty v1.1.24
+	github.com/cyphar/filepath-securejoin v0.3.4
 	github.com/hinshun/vt10x v0.0.0-20220301184237-5011da428d02
 	github.com/santhosh-tekuri/jsonschema/v6 v6.0.2
 	github.com/spf13/cobra v1.10.2

@@ -314,8 +314,11 @@ func runInside(args []string, stderr io.Writer) (int, error) {
 		attr.GidMappings = []syscall.SysProcIDMap{{ContainerID: os.Getegid(), HostID: os.Getegid(), Size: 1}}
 		attr.GidMappingsEnableSetgroups = false
 		// The user keeps their own uid inside; these capabilities, in the
-		// namespace only, let labrun set it up and pods bind ports below 1024.
-		attr.AmbientCaps = []uintptr{unix.CAP_NET_ADMIN, unix.CAP_SYS_ADMIN, unix.CAP_NET_BIND_SERVICE, unix.CAP_NET_RAW}
+		// namespace only, let labrun set it up and pods bind ports below 1024;
+		// CAP_DAC_OVERRIDE lets the node agent mount an overlay (the kernel
+		// tests its work directory, of mode 0, with the mounter's rights) for
+		// a container's root, and reaches only the user's own files.
+		attr.AmbientCaps = []uintptr{unix.CAP_NET_ADMIN, unix.CAP_SYS_ADMIN, unix.CAP_NET_BIND_SERVICE, unix.CAP_NET_RAW, unix.CAP_DAC_OVERRIDE}
 	}
 	cmd := &exec.Cmd{
 		Path:        exe,

@@ -1,6 +1,7 @@
 package network
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -65,7 +66,42 @@ func WritePodFiles(dir string, p Pod) error {
 // UTS namespace of its own, it sees them as /etc/hosts, /etc/resolv.conf
 // and its hostname, then becomes cmd. Outside labrun's network namespace
 // it leaves cmd as it is.
-func WrapPodCommand(cmd *exec.Cmd, dir string) error {
+func WrapPodCommand(cmd *exec.Cmd, dir string) error { return wrap(cmd, dir, "") }
+
+// WrapContainerCommand is WrapPodCommand for a process of a container with
+// a root filesystem of its own: the pod helper makes root (prepared by the
+// node agent: a directory with the system directories and volumes mounted
+// in it) the process's /, with the host's /dev, /proc and /sys and the
+// pod's files of dir (hosts, resolv.conf, hostname) bound in. dir may be
+// "" (a hostNetwork pod: the node's files and name). cmd.Path is a path
+// inside root; cmd.Dir, a directory under root, becomes the working
+// directory inside. Without mount namespaces (OwnMounts) it is an error.
+func WrapContainerCommand(cmd *exec.Cmd, dir, root string) error {
+	if !OwnMounts() {
+		return errors.New("pod helper: a container's root needs a mount namespace of labrun's")
+	}
+	return wrap(cmd, dir, root)
+}
+
+// OwnMounts says whether this process runs in a mount namespace of labrun's
+// own (made with its network namespace), where the node agent may mount
+// containers' filesystems without touching the host's.
+func OwnMounts() bool {
+	m := CurrentMode()
+	return m == Root || m == User
+}
+
+// NodeFiles is the directory of the node's /etc/hosts and /etc/resolv.conf
+// inside labrun's network namespace ("" outside), for a hostNetwork pod's
+// container root.
+func NodeFiles() string {
+	if CurrentMode() == Outside {
+		return ""
+	}
+	return os.Getenv(envDir)
+}
+
+func wrap(cmd *exec.Cmd, dir, root string) error {
 	if CurrentMode() == Outside {
 		return nil
 	}
@@ -73,7 +109,11 @@ func WrapPodCommand(cmd *exec.Cmd, dir string) error {
 	if err != nil {
 		return fmt.Errorf("pod helper: %w", err)
 	}
-	cmd.Args = append([]string{exe, podExecOp, dir, cmd.Path, "--"}, cmd.Args...)
+	args := []string{exe, podExecOp}
+	if root != "" {
+		args = append(args, "--root", root)
+	}
+	cmd.Args = append(append(args, dir, cmd.Path, "--"), cmd.Args...)
 	cmd.Path = exe
 	if cmd.SysProcAttr == nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
@@ -83,19 +123,32 @@ func WrapPodCommand(cmd *exec.Cmd, dir string) error {
 	return nil
 }
 
-// podExec is the pod helper: mount the pod's files, name the host, then
-// become the pod's command.
+// podExec is the pod helper: enter the container's root if it has one,
+// mount the pod's files, name the host, then become the pod's command.
 func podExec(args []string, stderr io.Writer) int {
+	var root string
+	if len(args) > 1 && args[0] == "--root" {
+		root, args = args[1], args[2:]
+	}
 	if len(args) < 4 || args[2] != "--" {
-		fmt.Fprintf(stderr, "labrun: %s DIR PATH -- ARGV...: wrong arguments %q\n", podExecOp, args)
+		fmt.Fprintf(stderr, "labrun: %s [--root ROOT] DIR PATH -- ARGV...: wrong arguments %q\n", podExecOp, args)
 		return 2
 	}
 	dir, path, argv := args[0], args[1], args[3:]
-	if err := bindEtc(dir); err != nil {
+	var host []byte
+	if dir != "" {
+		host, _ = os.ReadFile(filepath.Join(dir, "hostname"))
+	}
+	if root != "" {
+		if err := enterRoot(root, dir); err != nil {
+			fmt.Fprintf(stderr, "labrun: container root: %v\n", err)
+			return 126
+		}
+	} else if err := bindEtc(dir); err != nil {
 		fmt.Fprintf(stderr, "labrun: pod files: %v\n", err)
 		return 126
 	}
-	if host, err := os.ReadFile(filepath.Join(dir, "hostname")); err == nil {
+	if len(host) > 0 {
 		if err := unix.Sethostname([]byte(strings.TrimSpace(string(host)))); err != nil {
 			fmt.Fprintf(stderr, "labrun: pod hostname: %v\n", err)
 			return 126
@@ -103,7 +156,71 @@ func podExec(args []string, stderr io.Writer) int {
 	}
 	err := syscall.Exec(path, argv, os.Environ())
 	fmt.Fprintf(stderr, "exec %s: %v\n", argv[0], err)
+	if errors.Is(err, syscall.ENOENT) {
+		return 127
+	}
 	return 126
+}
+
+// enterRoot makes root this process's / (pivot_root, as runc does, since
+// chroot would leave the host's tree reachable and needs a capability an
+// ordinary user's namespace lacks), with the host's /dev, /proc and /sys
+// and the pod's files in dir bound in, and keeps the working directory
+// (a directory under root) at its place inside.
+func enterRoot(root, dir string) error {
+	wd := "/"
+	if cwd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(root, cwd); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+			wd = filepath.Join("/", rel)
+		}
+	}
+	// pivot_root wants a mount point; recursive, to keep what the node
+	// agent mounted in it.
+	if err := unix.Mount(root, root, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("bind %s: %w", root, err)
+	}
+	for _, d := range []string{"/dev", "/proc", "/sys"} {
+		if err := unix.Mount(d, filepath.Join(root, d), "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+			return fmt.Errorf("bind %s: %w", d, err)
+		}
+	}
+	if dir != "" {
+		for _, name := range []string{"hosts", "resolv.conf", "hostname"} {
+			src := filepath.Join(dir, name)
+			if _, err := os.Stat(src); err != nil {
+				continue
+			}
+			dst := filepath.Join(root, "etc", name)
+			if f, err := os.OpenFile(dst, os.O_CREATE|os.O_RDONLY, 0o644); err == nil {
+				f.Close() // a mount point, when the image's /etc has none
+			}
+			if err := unix.Mount(src, dst, "", unix.MS_BIND, ""); err != nil {
+				return fmt.Errorf("mount %s on /etc/%s: %w", src, name, err)
+			}
+		}
+	}
+	old, err := unix.Open("/", unix.O_DIRECTORY|unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(old)
+	if err := unix.Chdir(root); err != nil {
+		return err
+	}
+	// The new root over the old one: no directory for the old root needed.
+	if err := unix.PivotRoot(".", "."); err != nil {
+		return fmt.Errorf("pivot_root %s: %w", root, err)
+	}
+	if err := unix.Fchdir(old); err != nil {
+		return err
+	}
+	if err := unix.Unmount(".", unix.MNT_DETACH); err != nil {
+		return fmt.Errorf("detach the host's root: %w", err)
+	}
+	if err := unix.Chdir(wd); err != nil {
+		return unix.Chdir("/")
+	}
+	return nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -1,17 +1,14 @@
 package node
 
 import (
-	"net"
-
 	"context"
 	"errors"
 	"fmt"
-	"github.com/labrun/labrun/cluster/images"
-	"github.com/labrun/labrun/cluster/network"
-	"github.com/labrun/labrun/cluster/network/loopback"
 	"io"
+	"net"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -20,8 +17,12 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+	securejoin "github.com/cyphar/filepath-securejoin"
 	"github.com/labrun/labrun/cluster"
 	"github.com/labrun/labrun/cluster/busybox"
+	"github.com/labrun/labrun/cluster/images"
+	"github.com/labrun/labrun/cluster/network"
+	"github.com/labrun/labrun/cluster/network/loopback"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cri-streaming/pkg/streaming/remotecommand"
@@ -297,14 +298,21 @@ func (b *builtinInstance) attach(ctx context.Context, _ io.Reader, out, _ io.Wri
 	return nil
 }
 
-// root is the container's filesystem root: its working directory, where
-// its volumes are mounted.
+// root is the container's filesystem root: its / inside labrun's mount
+// namespace (rootfs.go), else its working directory, where its volumes
+// are linked.
 func (c *containerRun) root() string { return filepath.Join(c.w.dir, c.spec.Name) }
 
 // startContainer starts a container instance: the command of the pod spec
 // (or the image's default from the catalogue) as a process, or a built-in
 // behaviour for catalogued images without a command.
 func (w *podWorker) startContainer(c *containerRun, logs *logBuf) (instance, error) {
+	if cur, _ := c.logs(); cur != nil {
+		// A restart: a new container, from the image again.
+		if err := c.resetRoot(); err != nil {
+			return nil, err
+		}
+	}
 	out := newFanout(logs)
 	argv, builtin := containerArgv(c.spec)
 	if _, static := w.pod.Annotations[MirrorAnnotation]; static || systemImage(c.spec.Image) {
@@ -390,10 +398,15 @@ func (w *podWorker) startContainer(c *containerRun, logs *logBuf) (instance, err
 	return p, nil
 }
 
-// command builds the process of a container or of an exec in it.
+// command builds the process of a container or of an exec in it: in its
+// own root filesystem inside labrun's mount namespace (rootfs.go), else in
+// the host's with root() as its working directory.
 func (w *podWorker) command(c *containerRun, argv, env []string) (*exec.Cmd, error) {
 	if len(argv) == 0 {
 		return nil, errors.New("no command specified")
+	}
+	if rooted() {
+		return w.rootedCommand(c, argv, env)
 	}
 	path, err := w.k.a.resolve(argv[0])
 	if err != nil {
@@ -422,13 +435,8 @@ func (w *podWorker) command(c *containerRun, argv, env []string) (*exec.Cmd, err
 		cmd.Env = append(append([]string(nil), env...), loopback.Env+"="+lo.Path())
 	}
 	if !w.pod.Spec.HostNetwork && (network.CurrentMode() != network.Outside || lo != nil) {
-		// The pod's /etc/resolv.conf, /etc/hosts and hostname, as a kubelet gives them.
-		etc := filepath.Join(w.dir, ".labrun-etc")
-		if err := os.MkdirAll(etc, 0o755); err != nil {
-			return nil, err
-		}
-		p := network.Pod{Name: w.pod.Name, Namespace: w.pod.Namespace, IP: w.podIP, Hostname: w.pod.Spec.Hostname, Subdomain: w.pod.Spec.Subdomain}
-		if err := network.WritePodFiles(etc, p); err != nil {
+		etc, err := w.podFiles()
+		if err != nil {
 			return nil, err
 		}
 		if lo != nil {
@@ -443,17 +451,130 @@ func (w *podWorker) command(c *containerRun, argv, env []string) (*exec.Cmd, err
 	return cmd, nil
 }
 
+// podFiles writes the pod's /etc/resolv.conf, /etc/hosts and hostname, as a
+// kubelet gives them, and returns their directory.
+func (w *podWorker) podFiles() (string, error) {
+	etc := filepath.Join(w.dir, ".labrun-etc")
+	if err := os.MkdirAll(etc, 0o755); err != nil {
+		return "", err
+	}
+	p := network.Pod{Name: w.pod.Name, Namespace: w.pod.Namespace, IP: w.podIP, Hostname: w.pod.Spec.Hostname, Subdomain: w.pod.Spec.Subdomain}
+	if err := network.WritePodFiles(etc, p); err != nil {
+		return "", err
+	}
+	return etc, nil
+}
+
+// rootedCommand is command for a container with a root of its own: the
+// program is found in that root, by the container's PATH, and the pod
+// helper starts it there.
+func (w *podWorker) rootedCommand(c *containerRun, argv, env []string) (*exec.Cmd, error) {
+	if err := c.mountRoot(); err != nil {
+		return nil, err
+	}
+	root := c.root()
+	wd := path.Clean("/" + c.spec.WorkingDir)
+	dir := root
+	if wd != "/" {
+		if err := securejoin.MkdirAll(root, wd, 0o755); err != nil {
+			return nil, fmt.Errorf("working directory %s: %w", wd, err)
+		}
+		var err error
+		if dir, err = securejoin.SecureJoin(root, wd); err != nil {
+			return nil, fmt.Errorf("working directory %s: %w", wd, err)
+		}
+	}
+	name, err := w.k.a.resolveIn(root, wd, argv[0], envPath(env))
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(name, argv[1:]...)
+	cmd.Args[0] = argv[0]
+	if path.Base(name) != path.Base(argv[0]) || strings.HasPrefix(name, appletDir+"/") {
+		cmd.Args[0] = name
+	}
+	cmd.Dir = dir
+	cmd.Env = env
+	cmd.WaitDelay = 2 * time.Second
+	etc := network.NodeFiles()
+	if !w.pod.Spec.HostNetwork {
+		if etc, err = w.podFiles(); err != nil {
+			return nil, err
+		}
+	}
+	if err := network.WrapContainerCommand(cmd, etc, root); err != nil {
+		return nil, err
+	}
+	return cmd, nil
+}
+
+// envPath is the PATH of a container's environment.
+func envPath(env []string) string {
+	p := containerPATH
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
+			p = v
+		}
+	}
+	return p
+}
+
+// resolveIn finds a container's executable inside its root, as a runtime
+// does, and returns its path there: a busybox applet for its base name,
+// else the path given (relative to the working directory wd), else a
+// lookup in pathList.
+func (a *Agent) resolveIn(root, wd, name, pathList string) (string, error) {
+	base := path.Base(name)
+	if a.opts.BinDir != "" && isApplet(base) {
+		return path.Join(appletDir, base), nil
+	}
+	if strings.Contains(name, "/") {
+		p := name
+		if !path.IsAbs(p) {
+			p = path.Join(wd, p)
+		}
+		if executable(root, p) {
+			return p, nil
+		}
+		return "", fmt.Errorf("exec: %q: stat %s: no such file or directory", name, name)
+	}
+	for _, dir := range strings.Split(pathList, ":") {
+		if !path.IsAbs(dir) {
+			continue
+		}
+		if p := path.Join(dir, name); executable(root, p) {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("exec: %q: executable file not found in $PATH", name)
+}
+
+// executable says whether p, a path inside root, is an executable file.
+func executable(root, p string) bool {
+	full, err := securejoin.SecureJoin(root, p)
+	if err != nil {
+		return false
+	}
+	st, err := os.Stat(full)
+	return err == nil && !st.IsDir() && st.Mode()&0o111 != 0
+}
+
+func isApplet(name string) bool {
+	for _, ap := range busybox.Applets() {
+		if ap == name {
+			return true
+		}
+	}
+	return false
+}
+
 // resolve finds a container's executable: a busybox applet for its base
 // name (as in the image, /bin/ping is busybox), else a path on the host,
 // else a lookup in the applets then the host's PATH.
 func (a *Agent) resolve(name string) (string, error) {
 	base := filepath.Base(name)
-	if a.opts.BinDir != "" {
-		for _, ap := range busybox.Applets() {
-			if ap == base {
-				return filepath.Join(a.opts.BinDir, base), nil
-			}
-		}
+	if a.opts.BinDir != "" && isApplet(base) {
+		return filepath.Join(a.opts.BinDir, base), nil
 	}
 	if strings.Contains(name, "/") {
 		if st, err := os.Stat(name); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
@@ -484,6 +605,9 @@ func (w *podWorker) containerEnv(c *containerRun) ([]string, error) {
 		"PATH=" + w.k.a.opts.BinDir + string(os.PathListSeparator) + os.Getenv("PATH"),
 		"HOSTNAME=" + w.pod.Name,
 		"HOME=" + c.root(),
+	}
+	if rooted() {
+		env[0], env[2] = "PATH="+containerPATH, "HOME=/root"
 	}
 	if w.pod.Spec.EnableServiceLinks == nil || *w.pod.Spec.EnableServiceLinks {
 		env = append(env, w.serviceEnv(ctx)...)

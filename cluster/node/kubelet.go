@@ -244,6 +244,7 @@ type podWorker struct {
 	conds      map[corev1.PodConditionType]*corev1.PodCondition
 	syncMu     sync.Mutex
 	isFinished bool
+	fs         podFS
 }
 
 func newPodWorker(k *kubelet, pod *corev1.Pod) *podWorker {
@@ -385,7 +386,7 @@ func (w *podWorker) run() {
 	k := w.k
 	defer close(w.done)
 	defer func() { k.forget(w.pod.UID, w.podIP) }()
-	defer os.RemoveAll(w.dir)
+	defer w.removeDir()
 	if w.podIP == "" {
 		w.podIP = k.allocIP(w.ctx)
 	}
@@ -638,6 +639,7 @@ type containerRun struct {
 	inst      instance
 	regraceCh chan struct{}
 	env       []string // the running instance's environment, for exec
+	fs        rootFS
 }
 
 func (c *containerRun) logs() (*logBuf, *logBuf) {

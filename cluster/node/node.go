@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labrun/labrun/cluster/network/loopback"
@@ -98,6 +99,10 @@ type Agent struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	// noOverlay holds why an overlay failed once (an error): containers'
+	// system directories are bound read-only from then on (rootfs.go).
+	noOverlay atomic.Value
 }
 
 // Start registers the node, starts its kubelet API and its pod informer,

@@ -13,8 +13,9 @@ import (
 )
 
 // Volumes live in the pod's directory (volumes/NAME) and appear in each
-// container's root at their mountPath as a symbolic link, so containers of
-// a pod share them. hostPath volumes are directories under the node's
+// container's root at their mountPath, so containers of a pod share them:
+// bound there inside labrun's mount namespace (rootfs.go), else as a
+// symbolic link. hostPath volumes are directories under the node's
 // hostpath/ directory in the sandbox, never the host's own paths; PVCs use
 // the bound PersistentVolume's hostPath or local path, which the
 // provisioner put in the sandbox.
@@ -25,12 +26,19 @@ import (
 func (w *podWorker) mountVolumes() error {
 	ctx := w.ctx
 	paths := map[string]string{}
+	vols := map[string]volumePath{}
 	for _, v := range w.pod.Spec.Volumes {
 		p, err := w.volume(ctx, v)
 		if err != nil {
 			return fmt.Errorf("MountVolume.SetUp failed for volume %q : %w", v.Name, err)
 		}
 		paths[v.Name] = p
+		vols[v.Name] = volumePath{path: p, readOnly: readOnlyVolume(v)}
+	}
+	if rooted() {
+		// Each container's root mounts them (mountRoot).
+		w.setVolumes(vols)
+		return nil
 	}
 	for _, c := range w.containers {
 		root := c.root()
