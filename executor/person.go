@@ -493,6 +493,53 @@ func (st *labState) enterProgram(ctx context.Context, p *tmux.Pane, step parser.
 	res.Reason = fmt.Sprintf("%q runs in the foreground (prompt %q): the commands after it are typed into it", pr.line, pr.prompt)
 }
 
+// oneShot replays a kubectl run -it, exec -it or debug -it whose command
+// runs and ends in the pod (curl URL, sleep 5) rather than waiting for
+// commands: a person sees its output, kubectl deleting a --rm pod, and the
+// prompt back, and judges it as any command, by its status and output. One
+// that turns out to wait at a prompt of its own (psql, redis-cli) is
+// entered as a shell is.
+func (st *labState) oneShot(ctx context.Context, i int, p *tmux.Pane, step parser.Step, text, last string, res *report.StepResult) {
+	if err := p.Start(ctx, text); err != nil {
+		st.failErr(ctx, p, res, err)
+		return
+	}
+	var all tmux.Result
+	add := func(r tmux.Result) {
+		all.Statuses = append(all.Statuses, r.Statuses...)
+		all.Output += r.Output
+	}
+	out, started, err := p.WaitInteractive(ctx, settleQuiet)
+	add(out)
+	if err == nil && started {
+		// Attached and quiet: at a prompt of its own, or still at work.
+		if line := cursorLine(p.Screen()); promptLike(line) {
+			pr := &program{pos: step.Pos, line: strings.TrimSpace(last), inside: true, pane: p, fed: true, prompt: line}
+			st.program = pr
+			res.Reason = fmt.Sprintf("%q runs in the foreground (prompt %q): the commands after it are typed into it", pr.line, pr.prompt)
+			return
+		}
+		out, err = p.WaitPrompt(ctx)
+		add(out)
+	}
+	res.ExitStatuses, res.Actual = all.Statuses, all.Output
+	if err != nil {
+		st.failErr(ctx, p, res, err)
+		return
+	}
+	st.verdict(i, all, res)
+	if res.Status == report.Passed && res.Reason == "" {
+		res.Reason = fmt.Sprintf("%q ran its command in the pod and came back to the prompt", strings.TrimSpace(last))
+	}
+}
+
+// promptLike says whether the line a quiet program left the cursor on ends
+// as a prompt does ("$", "#", ">", "%", "=#", ">>>"), not as output.
+func promptLike(line string) bool {
+	line = strings.TrimSpace(line)
+	return line != "" && strings.ContainsAny(line[len(line)-1:], "$#>%")
+}
+
 // cursorLine is the last line of a screen with text on it, without its
 // trailing blanks: the prompt of a program waiting for a command.
 func cursorLine(screen string) string {
