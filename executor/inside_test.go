@@ -140,3 +140,35 @@ func TestOneShotCommandsInPods(t *testing.T) {
 		t.Errorf("the command after exec -it hostname ran in the pod, not on node1: %q", steps[4].Actual)
 	}
 }
+
+// A run prepared with the labs before its selection (--prepare) leaves a
+// pod's shell one of them opened, as the lab's end does in any run: the
+// selection starts at node1's prompt.
+func TestPrepareLeavesAPodShell(t *testing.T) {
+	kubectl := needKubectl(t)
+	deck := loadChapter(t, "../fixtures/inside/pod.md", nil)
+	sel, before, _, err := SplitPrepare(deck, Selection{From: "Back on node1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before == nil {
+		t.Fatal("nothing to prepare before the selection")
+	}
+	res, err := Run(testCtx(t), sel, onShared(t, Options{Kubectl: kubectl, Timeout: 20 * time.Second, Prepare: before}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var steps []report.StepResult
+	for _, ch := range res.Chapters {
+		for _, l := range ch.Labs {
+			steps = append(steps, l.Steps...)
+		}
+	}
+	if len(steps) != 1 {
+		t.Fatalf("%d steps ran, want the selection's one", len(steps))
+	}
+	s := steps[0]
+	if s.Status != report.Passed || !strings.Contains(s.Actual, "back on") || strings.Contains(s.Actual, "sandbox-shell") {
+		t.Errorf("the selected step: %s %q, actual %q\nscreen:\n%s", s.Status, s.Reason, s.Actual, s.Screen)
+	}
+}
