@@ -179,9 +179,9 @@ func (st *labState) closeTerminals(ctx context.Context, results []report.StepRes
 				res.ExitStatuses = append(res.ExitStatuses, out.Statuses[n-1])
 				res.Status, res.Screen = report.Failed, screen
 				res.Reason = fmt.Sprintf("%q in %s exited with status %d", t.line, t.pane.Name(), out.Statuses[n-1])
-			case !showsOthers.MatchString(t.line) && match.ErrorLine(screen) != "":
+			case !showsOthers.MatchString(t.line) && lastingError(t.line, screen) != "":
 				res.Status, res.Screen = report.Failed, screen
-				res.Reason = fmt.Sprintf("%s shows an error: %s", t.pane.Name(), match.ErrorLine(screen))
+				res.Reason = fmt.Sprintf("%s shows an error: %s", t.pane.Name(), lastingError(t.line, screen))
 			}
 		}
 		if err := st.r.mux.Kill(cctx, t.pane); err != nil {
@@ -190,6 +190,34 @@ func (st *labState) closeTerminals(ctx context.Context, results []report.StepRes
 	}
 	st.terms, st.waitOn = nil, nil
 }
+
+// lastingError is the error a terminal's screen shows. For a loop that
+// repeats a request (while sleep 1; do curl …; done) it is only an error
+// that the loop's last lines still show: one followed by recoveredAfter
+// good answers is the "short interruption" the slides tell of while a pod
+// is replaced, which a person sees pass.
+func lastingError(line, screen string) string {
+	if !loop.MatchString(line) {
+		return match.ErrorLine(screen)
+	}
+	good := 0
+	lines := strings.Split(strings.TrimRight(screen, " \n"), "\n")
+	for k := len(lines) - 1; k >= 0 && good < recoveredAfter; k-- {
+		if e := match.ErrorLine(lines[k]); e != "" {
+			return e
+		}
+		if strings.TrimSpace(lines[k]) != "" {
+			good++
+		}
+	}
+	return ""
+}
+
+// recoveredAfter is how many good lines after an error show a loop
+// recovered from it.
+const recoveredAfter = 3
+
+var loop = regexp.MustCompile(`^\s*while\s`)
 
 // showsOthers matches commands whose screen shows what other programs
 // print (an application's logs): an error there is the application's, and
