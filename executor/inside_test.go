@@ -93,7 +93,8 @@ func TestCommandsInsideAPodShell(t *testing.T) {
 // A run -it or exec -it whose command is not a shell is judged as any
 // command, by its status and what it printed (kubectl shows the log of a
 // container that ended before it attached); the commands after it run on
-// node1. A shell still takes the commands after it.
+// node1. A shell still takes the commands after it, and so does a program
+// that waits at a prompt of its own.
 func TestOneShotCommandsInPods(t *testing.T) {
 	kubectl := needKubectl(t)
 	deck := loadChapter(t, "../fixtures/inside/oneshot.md", nil)
@@ -123,6 +124,8 @@ func TestOneShotCommandsInPods(t *testing.T) {
 		{51, report.Passed, "", "still here on"},
 		{64, report.Passed, "the commands after it are typed into it", ""},
 		{69, report.Passed, "judged inside", "napper"},
+		{82, report.Passed, `runs in the foreground (prompt "calc>")`, ""},
+		{87, report.Passed, "judged inside", "= 2+2"},
 	}
 	if len(steps) != len(wants) {
 		t.Fatalf("%d steps, want %d:\n%s", len(steps), len(wants), strings.Join(got, "\n"))

@@ -537,18 +537,25 @@ func (st *labState) oneShot(ctx context.Context, i int, p *tmux.Pane, step parse
 		all.Statuses = append(all.Statuses, r.Statuses...)
 		all.Output += r.Output
 	}
-	out, started, err := p.WaitInteractive(ctx, settleQuiet)
-	add(out)
-	if err == nil && started {
-		// Attached and quiet: at a prompt of its own, or still at work.
-		if line := cursorLine(p.Screen()); promptLike(line) {
+	var err error
+	for {
+		out, started, werr := p.WaitInteractive(ctx, settleQuiet)
+		add(out)
+		if err = werr; err != nil || !started {
+			break
+		}
+		// Attached and quiet: at a prompt of its own, or still at work
+		// (or not started yet: a pod's process can take a while).
+		screen := p.Screen()
+		if line := cursorLine(screen); promptLike(line) {
 			pr := &program{pos: step.Pos, line: strings.TrimSpace(last), inside: true, pane: p, fed: true, prompt: line}
 			st.program = pr
 			res.Reason = fmt.Sprintf("%q runs in the foreground (prompt %q): the commands after it are typed into it", pr.line, pr.prompt)
 			return
 		}
-		out, err = p.WaitPrompt(ctx)
-		add(out)
+		if err = p.WaitScreen(ctx, func(s, _ string) bool { return s != screen || !p.Busy() }); err != nil {
+			break
+		}
 	}
 	res.ExitStatuses, res.Actual = all.Statuses, all.Output
 	if err != nil {
@@ -566,6 +573,13 @@ func (st *labState) oneShot(ctx context.Context, i int, p *tmux.Pane, step parse
 func promptLike(line string) bool {
 	line = strings.TrimSpace(line)
 	return line != "" && strings.ContainsAny(line[len(line)-1:], "$#>%")
+}
+
+// typedIntoProgram says whether a step is a command that goes into the
+// program still in the foreground (a shell in a pod), not to node1.
+func (st *labState) typedIntoProgram(step parser.Step) bool {
+	pr := st.program
+	return step.Kind == parser.KindCommand && pr != nil && pr.inside && pr.pane != nil && pr.pane.Alive() && pr.pane.Busy()
 }
 
 // cursorLine is the last line of a screen with text on it, without its
