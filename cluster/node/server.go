@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -338,22 +339,53 @@ func (rt runtime) AttachContainer(ctx context.Context, name, uid, container stri
 	if err != nil {
 		return err
 	}
-	inst := c.instance()
+	c.w.mu.Lock()
+	inst, log := c.inst, c.cur
+	c.w.mu.Unlock()
 	if inst == nil || ended(inst) {
 		// It ended since the request came: kubectl falls back to the log.
 		return fmt.Errorf("container %s is not running", container)
 	}
+	var shown atomic.Bool
 	var o, e io.Writer
 	if out != nil {
-		o = out
+		o = shownWriter{out, &shown}
 	}
 	if errw != nil {
-		e = errw
+		e = shownWriter{errw, &shown}
 	}
 	if !c.spec.Stdin {
 		in = nil
 	}
-	return inst.attach(ctx, in, o, e, resize)
+	joined := time.Now()
+	if err := inst.attach(ctx, in, o, e, resize); err != nil {
+		return err
+	}
+	if ctx.Err() == nil && !shown.Load() && log != nil && log.wroteSince(joined.Add(-missedBy)) {
+		// It printed a moment before the attach joined, then ended: a
+		// kubelet whose relist saw it end would have had kubectl read
+		// its log rather than attach. So kubectl does (run -it falls
+		// back to the log on an attach error), not showing nothing.
+		return fmt.Errorf("container %s ended right after its output, before the attach could show it", container)
+	}
+	return nil
+}
+
+// missedBy is how long before an attach joined a container's output counts
+// as just missed: about a kubelet's relist period.
+const missedBy = time.Second
+
+// shownWriter notes that something went to the attached client.
+type shownWriter struct {
+	w     io.Writer
+	shown *atomic.Bool
+}
+
+func (s shownWriter) Write(p []byte) (int, error) {
+	if len(p) > 0 {
+		s.shown.Store(true)
+	}
+	return s.w.Write(p)
 }
 
 func (rt runtime) PortForward(ctx context.Context, name, uid string, port int32, stream io.ReadWriteCloser) error {
