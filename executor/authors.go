@@ -208,8 +208,15 @@ func (a *authors) prepare(ctx context.Context, r *runner) {
 				}
 				labs++
 				st := &labState{r: r, lab: lab, last: lastCommand(lab.Steps)}
+				results := make([]report.StepResult, 0, len(lab.Steps))
 				for i, step := range lab.Steps {
-					if res := st.step(ctx, i, step); res.Status.Bad() {
+					results = append(results, st.step(ctx, i, step))
+				}
+				// As after any lab: its terminals closed, a shell in a pod
+				// left, so the next lab starts at node1's prompt.
+				st.endLab(ctx, results)
+				for _, res := range results {
+					if res.Status.Bad() {
 						failed++
 					}
 				}

@@ -378,7 +378,7 @@ func (r *runner) lab(ctx context.Context, sl parser.Slide, lab parser.Lab) repor
 	// of the lab: what they show counts for it.
 	held := map[int]bool{}
 	for i, step := range lab.Steps {
-		if sr, skip := r.gate.hold(step); skip && ctx.Err() == nil {
+		if sr, skip := r.gate.hold(step, st.typedIntoProgram(step)); skip && ctx.Err() == nil {
 			// Skipped or not verified: this machine cannot run it.
 			lr.Steps = append(lr.Steps, sr)
 			r.opts.Sink.StepDone(lr, sr)

@@ -89,3 +89,89 @@ func TestCommandsInsideAPodShell(t *testing.T) {
 		t.Errorf("no note says the shell was left with ^D: %q", res.Notes)
 	}
 }
+
+// A run -it or exec -it whose command is not a shell is judged as any
+// command, by its status and what it printed (kubectl shows the log of a
+// container that ended before it attached); the commands after it run on
+// node1. A shell still takes the commands after it, and so does a program
+// that waits at a prompt of its own.
+func TestOneShotCommandsInPods(t *testing.T) {
+	kubectl := needKubectl(t)
+	deck := loadChapter(t, "../fixtures/inside/oneshot.md", nil)
+	res, err := Run(testCtx(t), deck, onShared(t, Options{Kubectl: kubectl, Timeout: 30 * time.Second}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var steps []report.StepResult
+	for _, ch := range res.Chapters {
+		for _, l := range ch.Labs {
+			steps = append(steps, l.Steps...)
+		}
+	}
+	var got []string
+	for _, s := range steps {
+		got = append(got, fmt.Sprintf("%d %s %q: %s | %q", s.Line, s.Status, text.FirstLine(s.Command), s.Reason, s.Actual))
+	}
+	wants := []struct {
+		line           int
+		status         report.Status
+		reason, actual string
+	}{
+		{13, report.Passed, "came back to the prompt", "greetings from a short-lived pod"},
+		{27, report.Passed, "", "recipe.txt"},
+		{40, report.Passed, "", ""},
+		{46, report.Passed, "came back to the prompt", "napper"},
+		{51, report.Passed, "", "still here on"},
+		{64, report.Passed, "the commands after it are typed into it", ""},
+		{69, report.Passed, "judged inside", "napper"},
+		{82, report.Passed, `runs in the foreground (prompt "calc>")`, ""},
+		{87, report.Passed, "judged inside", "= 2+2"},
+	}
+	if len(steps) != len(wants) {
+		t.Fatalf("%d steps, want %d:\n%s", len(steps), len(wants), strings.Join(got, "\n"))
+	}
+	for i, w := range wants {
+		s := steps[i]
+		if s.Line != w.line || s.Status != w.status || !strings.Contains(s.Reason, w.reason) || !strings.Contains(s.Actual, w.actual) {
+			t.Errorf("step %d: got %s\n  want line %d %s: …%s… actual …%s…\nscreen:\n%s", i, got[i], w.line, w.status, w.reason, w.actual, s.Screen)
+		}
+	}
+	if s := steps[1]; len(s.ExitStatuses) == 0 || s.ExitStatuses[len(s.ExitStatuses)-1] == 0 {
+		t.Errorf("the failing one-shot's exit statuses are %v, want its failure", s.ExitStatuses)
+	}
+	if strings.Contains(steps[4].Actual, "napper") {
+		t.Errorf("the command after exec -it hostname ran in the pod, not on node1: %q", steps[4].Actual)
+	}
+}
+
+// A run prepared with the labs before its selection (--prepare) leaves a
+// pod's shell one of them opened, as the lab's end does in any run: the
+// selection starts at node1's prompt.
+func TestPrepareLeavesAPodShell(t *testing.T) {
+	kubectl := needKubectl(t)
+	deck := loadChapter(t, "../fixtures/inside/pod.md", nil)
+	sel, before, _, err := SplitPrepare(deck, Selection{From: "Back on node1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before == nil {
+		t.Fatal("nothing to prepare before the selection")
+	}
+	res, err := Run(testCtx(t), sel, onShared(t, Options{Kubectl: kubectl, Timeout: 20 * time.Second, Prepare: before}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var steps []report.StepResult
+	for _, ch := range res.Chapters {
+		for _, l := range ch.Labs {
+			steps = append(steps, l.Steps...)
+		}
+	}
+	if len(steps) != 1 {
+		t.Fatalf("%d steps ran, want the selection's one", len(steps))
+	}
+	s := steps[0]
+	if s.Status != report.Passed || !strings.Contains(s.Actual, "back on") || strings.Contains(s.Actual, "sandbox-shell") {
+		t.Errorf("the selected step: %s %q, actual %q\nscreen:\n%s", s.Status, s.Reason, s.Actual, s.Screen)
+	}
+}

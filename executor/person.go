@@ -179,9 +179,9 @@ func (st *labState) closeTerminals(ctx context.Context, results []report.StepRes
 				res.ExitStatuses = append(res.ExitStatuses, out.Statuses[n-1])
 				res.Status, res.Screen = report.Failed, screen
 				res.Reason = fmt.Sprintf("%q in %s exited with status %d", t.line, t.pane.Name(), out.Statuses[n-1])
-			case !showsOthers.MatchString(t.line) && match.ErrorLine(screen) != "":
+			case !showsOthers.MatchString(t.line) && lastingError(t.line, screen) != "":
 				res.Status, res.Screen = report.Failed, screen
-				res.Reason = fmt.Sprintf("%s shows an error: %s", t.pane.Name(), match.ErrorLine(screen))
+				res.Reason = fmt.Sprintf("%s shows an error: %s", t.pane.Name(), lastingError(t.line, screen))
 			}
 		}
 		if err := st.r.mux.Kill(cctx, t.pane); err != nil {
@@ -190,6 +190,34 @@ func (st *labState) closeTerminals(ctx context.Context, results []report.StepRes
 	}
 	st.terms, st.waitOn = nil, nil
 }
+
+// lastingError is the error a terminal's screen shows. For a loop that
+// repeats a request (while sleep 1; do curl …; done) it is only an error
+// that the loop's last lines still show: one followed by recoveredAfter
+// good answers is the "short interruption" the slides tell of while a pod
+// is replaced, which a person sees pass.
+func lastingError(line, screen string) string {
+	if !loop.MatchString(line) {
+		return match.ErrorLine(screen)
+	}
+	good := 0
+	lines := strings.Split(strings.TrimRight(screen, " \n"), "\n")
+	for k := len(lines) - 1; k >= 0 && good < recoveredAfter; k-- {
+		if e := match.ErrorLine(lines[k]); e != "" {
+			return e
+		}
+		if strings.TrimSpace(lines[k]) != "" {
+			good++
+		}
+	}
+	return ""
+}
+
+// recoveredAfter is how many good lines after an error show a loop
+// recovered from it.
+const recoveredAfter = 3
+
+var loop = regexp.MustCompile(`^\s*while\s`)
 
 // showsOthers matches commands whose screen shows what other programs
 // print (an application's logs): an error there is the application's, and
@@ -491,6 +519,67 @@ func (st *labState) enterProgram(ctx context.Context, p *tmux.Pane, step parser.
 	}
 	pr.prompt = cursorLine(p.Screen())
 	res.Reason = fmt.Sprintf("%q runs in the foreground (prompt %q): the commands after it are typed into it", pr.line, pr.prompt)
+}
+
+// oneShot replays a kubectl run -it, exec -it or debug -it whose command
+// runs and ends in the pod (curl URL, sleep 5) rather than waiting for
+// commands: a person sees its output, kubectl deleting a --rm pod, and the
+// prompt back, and judges it as any command, by its status and output. One
+// that turns out to wait at a prompt of its own (psql, redis-cli) is
+// entered as a shell is.
+func (st *labState) oneShot(ctx context.Context, i int, p *tmux.Pane, step parser.Step, text, last string, res *report.StepResult) {
+	if err := p.Start(ctx, text); err != nil {
+		st.failErr(ctx, p, res, err)
+		return
+	}
+	var all tmux.Result
+	add := func(r tmux.Result) {
+		all.Statuses = append(all.Statuses, r.Statuses...)
+		all.Output += r.Output
+	}
+	var err error
+	for {
+		out, started, werr := p.WaitInteractive(ctx, settleQuiet)
+		add(out)
+		if err = werr; err != nil || !started {
+			break
+		}
+		// Attached and quiet: at a prompt of its own, or still at work
+		// (or not started yet: a pod's process can take a while).
+		screen := p.Screen()
+		if line := cursorLine(screen); promptLike(line) {
+			pr := &program{pos: step.Pos, line: strings.TrimSpace(last), inside: true, pane: p, fed: true, prompt: line}
+			st.program = pr
+			res.Reason = fmt.Sprintf("%q runs in the foreground (prompt %q): the commands after it are typed into it", pr.line, pr.prompt)
+			return
+		}
+		if err = p.WaitScreen(ctx, func(s, _ string) bool { return s != screen || !p.Busy() }); err != nil {
+			break
+		}
+	}
+	res.ExitStatuses, res.Actual = all.Statuses, all.Output
+	if err != nil {
+		st.failErr(ctx, p, res, err)
+		return
+	}
+	st.verdict(i, all, res)
+	if res.Status == report.Passed && res.Reason == "" {
+		res.Reason = fmt.Sprintf("%q ran its command in the pod and came back to the prompt", strings.TrimSpace(last))
+	}
+}
+
+// promptLike says whether the line a quiet program left the cursor on ends
+// as a prompt does ("$", "#", ">", "%", "=#", ">>>"), not as output.
+func promptLike(line string) bool {
+	line = strings.TrimSpace(line)
+	return line != "" && strings.ContainsAny(line[len(line)-1:], "$#>%")
+}
+
+// typedIntoProgram says whether a step is a command that goes into the
+// program still in the foreground (a shell in a pod), not to node1.
+func (st *labState) typedIntoProgram(step parser.Step) bool {
+	pr := st.program
+	return step.Kind == parser.KindCommand && pr != nil && pr.inside && pr.pane != nil && pr.pane.Alive() && pr.pane.Busy()
 }
 
 // cursorLine is the last line of a screen with text on it, without its

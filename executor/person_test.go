@@ -157,3 +157,29 @@ func TestNodePlaceholders(t *testing.T) {
 		t.Errorf("substitutions %q do not say the address is node1's", subs)
 	}
 }
+
+// A loop of requests in a terminal fails on an error it still shows at the
+// end, not on one it recovered from (a pod replaced behind a Service).
+func TestLastingError(t *testing.T) {
+	const (
+		ok   = "🔵This is pod default/blue-5c986bd7bf-f6pf5 on linux/amd64, serving / for 10.244.1.5:43618."
+		bad  = "curl: (7) Failed to connect to 10.111.111.22 port 80 after 0 ms: Couldn't connect to server"
+		loop = "while sleep 0.3; do curl -m1 http://$CLUSTER_IP; done"
+	)
+	screen := func(lines ...string) string {
+		return "[node1] ~# " + loop + "\n" + strings.Join(lines, "\n") + "\n"
+	}
+	for _, tc := range []struct {
+		name, line, screen, want string
+	}{
+		{"a short interruption", loop, screen(ok, ok, bad, ok, ok, ok), ""},
+		{"no answer any more", loop, screen(ok, ok, bad, bad), bad},
+		{"not recovered for long", loop, screen(ok, bad, ok, ok), bad},
+		{"never an error", loop, screen(ok, ok), ""},
+		{"a command that does not repeat", "kubectl port-forward svc/blue 8080:80", screen(bad, ok, ok, ok, ok), bad},
+	} {
+		if got := lastingError(tc.line, tc.screen); got != tc.want {
+			t.Errorf("%s: lastingError = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}

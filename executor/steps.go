@@ -247,6 +247,12 @@ func (st *labState) command(ctx context.Context, i int, step parser.Step, res *r
 		return
 	}
 	if last := lines[len(lines)-1]; parser.Interactive(last) && (next == parser.KindCommand || next == "") {
+		if argv, _ := podCommand(last); len(argv) > 0 && !isShell(argv) {
+			// A command that runs and ends in the pod: the commands
+			// after it go to node1's prompt once it is back.
+			st.oneShot(ctx, i, p, step, text, last, res)
+			return
+		}
 		// A shell in a pod for the commands after it: a person types them
 		// there.
 		st.enterProgram(ctx, p, step, text, last, res)

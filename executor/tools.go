@@ -372,8 +372,10 @@ func newGate(ctx context.Context, deck *parser.Deck, env []string) (*gate, error
 }
 
 // hold returns the result of a step that does not run here (skipped or
-// not verified), or false when the step should run.
-func (g *gate) hold(step parser.Step) (report.StepResult, bool) {
+// not verified), or false when the step should run. A command typed into a
+// program in a pod (inPod: a shell there) calls the pod's programs, not
+// this machine's.
+func (g *gate) hold(step parser.Step, inPod bool) (report.StepResult, bool) {
 	if step.Pos.File != g.file {
 		g.file, g.blocked, g.sshAt = step.Pos.File, "", ""
 	}
@@ -394,7 +396,7 @@ func (g *gate) hold(step parser.Step) (report.StepResult, bool) {
 		res.Cause = "after " + g.blocked
 		return res, true
 	}
-	if !runsShell(step) {
+	if !runsShell(step) || inPod {
 		return res, false
 	}
 	if g.sshAt != "" && interactive.MatchString(step.Text) {

@@ -85,13 +85,17 @@ func TestGate(t *testing.T) {
 		{cmd("b.md", 1, "kubectl get pods"), want{false, ""}},
 	}
 	for _, s := range steps {
-		res, held := g.hold(s.step)
+		res, held := g.hold(s.step, false)
 		if held != s.want.held || held && res.Status != s.want.status {
 			t.Errorf("%s:%d %q: held %v %s (%s), want %v %s", s.step.Pos.File, s.step.Pos.Line, s.step.Text, held, res.Status, res.Reason, s.want.held, s.want.status)
 		}
 	}
 	if n := g.notes(); len(n) != 1 || !slices.Contains(n, "nosuchtool is not installed: 1 step skipped (first at a.md:9); no known package: install nosuchtool so that it is on PATH") {
 		t.Errorf("notes %q", n)
+	}
+	// Typed into a shell in a pod, a command calls the pod's programs.
+	if res, held := g.hold(cmd("c.md", 1, "nosuchtool --list"), true); held {
+		t.Errorf("a command typed into a pod's shell is held: %s (%s)", res.Status, res.Reason)
 	}
 }
 

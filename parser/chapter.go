@@ -182,12 +182,14 @@ func (p *chapterParser) substitute(ls []line) []line {
 			})
 		}
 		if len(o.Includes) > 0 && strings.Contains(t, "@@INCLUDE[") {
+			included := false
 			t = replaceBracketToken(t, "@@INCLUDE[", func(path string) (string, bool) {
 				s, ok := o.Includes[path]
+				included = included || ok
 				return strings.TrimSuffix(s, "\n"), ok
 			})
 			for _, part := range strings.Split(t, "\n") {
-				out = append(out, line{text: strings.TrimSuffix(part, "\r"), num: l.num})
+				out = append(out, line{text: strings.TrimSuffix(part, "\r"), num: l.num, included: included})
 			}
 			continue
 		}
@@ -614,13 +616,28 @@ func (p *chapterParser) visibleFence(st *scanState, open, end int) {
 		}
 	case f.info == "" && !st.notes && !st.sb.dropped && p.pending != nil:
 		dist := st.sb.Number - p.pendingSlide
-		if dist > maxExpectedDistance {
+		if dist > maxExpectedDistance || p.showsFile(open, end) {
 			p.pending = nil
 			return
 		}
 		p.pending.Expected = &Expected{Pos: p.pos(open, f.indent+1), Text: dedent(body), Distance: dist}
 		p.pending = nil
 	}
+}
+
+// showsFile says whether the fence between lines open and end holds only
+// the text of an @@INCLUDE: a file the slides show ("Here is the file that
+// we will use"), not a command's output.
+func (p *chapterParser) showsFile(open, end int) bool {
+	if end-open < 2 {
+		return false
+	}
+	for k := open + 1; k < end; k++ {
+		if !p.lines[k].included {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *chapterParser) commandStep(lab *Lab, open int, f fence, body []string) {

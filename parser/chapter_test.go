@@ -298,8 +298,11 @@ func TestChapterFacts(t *testing.T) {
 			if want := "git clone https://github.com/example/repo\necho @@HOSTNAME@@ https://slides.example/"; st[0].Text != want {
 				t.Errorf("tokens: %q want %q", st[0].Text, want)
 			}
-			if len(st) != 2 || st[1].Pos.Line != 17 {
+			if len(st) != 2 || st[1].Pos.Line != 23 {
 				t.Errorf("an include must not shift later lines: %+v", st)
+			}
+			if e := allLabs(ch)[0].Expected; e != nil {
+				t.Errorf("a fence showing an included file is taken as the lab's output: %+v", e)
 			}
 		}},
 	}

@@ -10,6 +10,8 @@ import (
 type line struct {
 	text string
 	num  int
+	// included marks the text of an @@INCLUDE: a file the slide shows.
+	included bool
 }
 
 // splitLines cuts src on '\n' (dropping a '\r' before it) and numbers the lines.

@@ -890,14 +890,20 @@ func (c *containerRun) runOnce() int {
 		// it running (up to a second later), by when a program has
 		// written its first lines; ours would be Ready in the same breath
 		// as the start, before `kubectl logs` has anything to show. Ready
-		// once it has written something, or after 300 ms.
+		// a moment after it has written something, or after a silent
+		// while; never if it has ended by then: a relist sees a program
+		// that printed and ended at once (echo, curl URL) as ended, and
+		// kubectl run -it shows its log rather than attach after it.
 		ch := make(chan struct{})
 		go func() {
 			select {
 			case <-firstOutput:
-			case <-time.After(300 * time.Millisecond):
+				time.Sleep(relistLag)
+			case <-time.After(relistSilent):
 			}
-			close(ch)
+			if !ended(inst) {
+				close(ch)
+			}
 		}()
 		c.ready, listening = false, ch
 	}
@@ -967,6 +973,18 @@ func (c *containerRun) runOnce() int {
 	w.sync()
 	return code
 }
+
+// A process container is reported Ready as a kubelet's relist (every
+// second) would see it: relistLag after its first output if it still runs
+// then, or after relistSilent if it printed nothing and still runs. A
+// program that prints as it starts (curl URL) does so some 50–400 ms after
+// the start on a loaded machine: a silent wait shorter than that would
+// report it Ready in the middle of its run, kubectl run -it would attach
+// just after its output, and show nothing.
+const (
+	relistLag    = 100 * time.Millisecond
+	relistSilent = 500 * time.Millisecond
+)
 
 func (c *containerRun) stateAsLast() corev1.ContainerState {
 	if c.state.Terminated != nil {

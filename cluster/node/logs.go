@@ -22,8 +22,10 @@ type logBuf struct {
 	lines   []logLine
 	size    int
 	partial []byte
-	closed  bool
-	notify  chan struct{}
+	// partialAt is when partial last grew.
+	partialAt time.Time
+	closed    bool
+	notify    chan struct{}
 }
 
 func newLogBuf() *logBuf { return &logBuf{notify: make(chan struct{})} }
@@ -45,6 +47,7 @@ func (l *logBuf) Write(p []byte) (int, error) {
 	}
 	if len(data) > 0 {
 		l.partial = append([]byte(nil), data...)
+		l.partialAt = now
 	}
 	l.wake()
 	return len(p), nil
@@ -72,7 +75,7 @@ func (l *logBuf) close() {
 		return
 	}
 	if len(l.partial) > 0 {
-		l.appendLine(time.Now(), l.partial)
+		l.appendLine(l.partialAt, l.partial) // stamped when it came
 		l.partial = nil
 	}
 	l.closed = true
@@ -88,4 +91,14 @@ func (l *logBuf) snapshot(i int) ([]logLine, bool, <-chan struct{}) {
 		i = len(l.lines)
 	}
 	return append([]logLine(nil), l.lines[i:]...), l.closed, l.notify
+}
+
+// wroteSince says whether the log got output at or after t.
+func (l *logBuf) wroteSince(t time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.partial) > 0 && !l.partialAt.Before(t) {
+		return true
+	}
+	return len(l.lines) > 0 && !l.lines[len(l.lines)-1].t.Before(t)
 }

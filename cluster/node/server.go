@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -224,6 +225,10 @@ func (a *Agent) handleExec(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	if !running(c) {
+		notRunning(w, fmt.Sprintf("container not found (%q)", c.spec.Name))
+		return
+	}
 	cmd := r.URL.Query()["command"]
 	remotecommand.ServeExec(w, r, runtime{a}, c.w.pod.Name, string(c.w.pod.UID), c.spec.Name, cmd, opts,
 		streamIdleTimeout, streamCreationTimeout, remotecommand.SupportedStreamingProtocols)
@@ -240,8 +245,47 @@ func (a *Agent) handleAttach(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	if !running(c) {
+		notRunning(w, fmt.Sprintf("container %s not found in pod %s_%s", c.spec.Name, c.w.pod.Name, c.w.pod.Namespace))
+		return
+	}
 	remotecommand.ServeAttach(w, r, runtime{a}, c.w.pod.Name, string(c.w.pod.UID), c.spec.Name, opts,
 		streamIdleTimeout, streamCreationTimeout, remotecommand.SupportedStreamingProtocols)
+}
+
+// running says whether a container has an instance that has not ended:
+// the kubelet execs and attaches only into a container its runtime lists as
+// running.
+func running(c *containerRun) bool {
+	inst := c.instance()
+	return inst != nil && !ended(inst)
+}
+
+// ended says whether an instance has exited, though its container's
+// status may not say so yet: a process is reaped some 50 ms before done
+// closes, while its terminal's last output drains into the log.
+func ended(inst instance) bool {
+	select {
+	case <-inst.done():
+		return true
+	default:
+	}
+	if p, ok := inst.(*procInstance); ok {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return p.reaped
+	}
+	return false
+}
+
+// notRunning answers an exec or attach into a container that has ended as
+// the kubelet does, with its message and status 500, before any upgrade:
+// kubectl run -it then shows the container's log instead ("couldn't attach
+// to pod/x, falling back to streaming logs"), where an attach that joined
+// after the output would show nothing.
+func notRunning(w http.ResponseWriter, msg string) {
+	w.WriteHeader(http.StatusInternalServerError)
+	_, _ = io.WriteString(w, msg)
 }
 
 func (a *Agent) handlePortForward(w http.ResponseWriter, r *http.Request) {
@@ -295,21 +339,53 @@ func (rt runtime) AttachContainer(ctx context.Context, name, uid, container stri
 	if err != nil {
 		return err
 	}
-	inst := c.instance()
-	if inst == nil {
+	c.w.mu.Lock()
+	inst, log := c.inst, c.cur
+	c.w.mu.Unlock()
+	if inst == nil || ended(inst) {
+		// It ended since the request came: kubectl falls back to the log.
 		return fmt.Errorf("container %s is not running", container)
 	}
+	var shown atomic.Bool
 	var o, e io.Writer
 	if out != nil {
-		o = out
+		o = shownWriter{out, &shown}
 	}
 	if errw != nil {
-		e = errw
+		e = shownWriter{errw, &shown}
 	}
 	if !c.spec.Stdin {
 		in = nil
 	}
-	return inst.attach(ctx, in, o, e, resize)
+	joined := time.Now()
+	if err := inst.attach(ctx, in, o, e, resize); err != nil {
+		return err
+	}
+	if ctx.Err() == nil && !shown.Load() && log != nil && log.wroteSince(joined.Add(-missedBy)) {
+		// It printed a moment before the attach joined, then ended: a
+		// kubelet whose relist saw it end would have had kubectl read
+		// its log rather than attach. So kubectl does (run -it falls
+		// back to the log on an attach error), not showing nothing.
+		return fmt.Errorf("container %s ended right after its output, before the attach could show it", container)
+	}
+	return nil
+}
+
+// missedBy is how long before an attach joined a container's output counts
+// as just missed: about a kubelet's relist period.
+const missedBy = time.Second
+
+// shownWriter notes that something went to the attached client.
+type shownWriter struct {
+	w     io.Writer
+	shown *atomic.Bool
+}
+
+func (s shownWriter) Write(p []byte) (int, error) {
+	if len(p) > 0 {
+		s.shown.Store(true)
+	}
+	return s.w.Write(p)
 }
 
 func (rt runtime) PortForward(ctx context.Context, name, uid string, port int32, stream io.ReadWriteCloser) error {
