@@ -12,10 +12,6 @@ import (
 	"github.com/labrun/labrun/cluster/builtin/builtintest"
 )
 
-// The test binary doubles as the busybox the built-in cluster's containers
-// run, in a network namespace of its own.
-func TestMain(m *testing.M) { builtintest.Main(m) }
-
 // An exec or attach into a container that has ended gets the kubelet's
 // answer before any stream is set up: kubectl shows the kubelet's message,
 // and `kubectl run -it` falls back to the container's log. A running

@@ -36,7 +36,10 @@ func (c *containerRun) exec(ctx context.Context, argv []string, in io.Reader, ou
 			return err
 		}
 	}
-	cmd, err := w.command(c, rootedArgs(argv), env)
+	if !rooted() {
+		argv = rootedArgs(argv)
+	}
+	cmd, err := w.command(c, argv, env)
 	if err != nil {
 		// As runc reports a missing executable: exit status 127 or 126.
 		if out != nil || errw != nil {
@@ -148,8 +151,10 @@ func exitErr(cmd *exec.Cmd, err error) error {
 }
 
 // rootedArgs maps the absolute paths `kubectl cp` hands to tar (tar cf -
-// /src, tar -xmf - -C /dst) into the container's root, the one place where
-// the container's files live; other commands run as given.
+// /src, tar -xmf - -C /dst) into the container's directory, where its files
+// live when it has no root of its own (outside labrun's namespace); other
+// commands run as given. A container with a root (rootfs.go) needs no
+// mapping: its absolute paths are its own, whatever its workingDir.
 func rootedArgs(argv []string) []string {
 	if len(argv) == 0 || filepath.Base(argv[0]) != "tar" {
 		return argv
