@@ -1,4 +1,8 @@
-package builtin_test
+// Package readytest checks the built-in cluster's start in a test binary
+// of its own: the start is the thing tested, and cluster/builtin's test
+// binary already holds its shared cluster in its network namespace, which
+// takes one cluster at a time.
+package readytest_test
 
 import (
 	"context"
@@ -11,9 +15,15 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/labrun/labrun/cluster/builtin"
+	"github.com/labrun/labrun/cluster/builtin/builtintest"
 	"github.com/labrun/labrun/cluster/upstream"
 	"github.com/labrun/labrun/cluster/upstream/upstreamtest"
 )
+
+// The test binary runs in a network namespace of its own, as a run does,
+// and serves as the containers' busybox; no test here uses the shared
+// cluster, so Start makes the namespace's one cluster.
+func TestMain(m *testing.M) { builtintest.Main(m) }
 
 // Start returns with the cluster as a lab's first command needs it, some
 // of it made by labrun before the controller manager would (podCIDRs, the
