@@ -36,22 +36,30 @@ func running(t *testing.T, dir, name string) bool {
 	return false
 }
 
-// Launch returns once the API server takes writes, which a caller makes
-// while the API server finishes its start; the controller manager and
-// the scheduler start in WaitReady, which makes `default`'s
-// ServiceAccount, and a second WaitReady returns at once.
-func TestLaunchThenWaitReady(t *testing.T) {
+// launch launches a control plane in a directory of the test's, with two
+// minutes for the test.
+func launch(t *testing.T) (context.Context, *upstream.ControlPlane, string) {
+	t.Helper()
 	bin, err := upstreamtest.Binary()
 	if err != nil {
 		upstreamtest.SkipOrFail(t, err.Error())
 	}
 	dir := filepath.Join(t.TempDir(), "cp")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	t.Cleanup(cancel)
 	cp, err := upstream.Launch(ctx, upstream.Options{Binary: bin, Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return ctx, cp, dir
+}
+
+// Launch returns once the API server takes writes, which a caller makes
+// while the API server finishes its start; the controller manager and
+// the scheduler start in WaitReady, which makes `default`'s
+// ServiceAccount, and a second WaitReady returns at once.
+func TestLaunchThenWaitReady(t *testing.T) {
+	ctx, cp, dir := launch(t)
 	defer cp.Close(context.Background())
 	for _, name := range []string{"kube-controller-manager", "kube-scheduler"} {
 		if running(t, dir, name) {
@@ -98,17 +106,7 @@ func TestLaunchThenWaitReady(t *testing.T) {
 // A control plane closed after Launch, without WaitReady, leaves nothing
 // running or on disk, and a WaitReady after that fails instead of waiting.
 func TestCloseAfterLaunch(t *testing.T) {
-	bin, err := upstreamtest.Binary()
-	if err != nil {
-		upstreamtest.SkipOrFail(t, err.Error())
-	}
-	dir := filepath.Join(t.TempDir(), "cp")
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cp, err := upstream.Launch(ctx, upstream.Options{Binary: bin, Dir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, cp, dir := launch(t)
 	if err := cp.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
